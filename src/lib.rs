@@ -11,5 +11,6 @@ pub mod escape;
 pub mod exit;
 mod mmap_window;
 pub mod open;
+pub mod secrets;
 pub mod tree;
 pub mod walk;
