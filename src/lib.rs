@@ -14,3 +14,8 @@ pub mod open;
 pub mod secrets;
 pub mod tree;
 pub mod walk;
+pub mod bundle;
+pub mod constants;
+pub mod dsse;
+pub mod paths;
+pub mod statement;
