@@ -19,3 +19,4 @@ pub mod constants;
 pub mod dsse;
 pub mod paths;
 pub mod statement;
+pub mod keys;
