@@ -20,3 +20,7 @@ pub mod dsse;
 pub mod paths;
 pub mod statement;
 pub mod keys;
+pub mod model;
+pub mod sign;
+pub mod signing;
+pub mod verify;
