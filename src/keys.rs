@@ -332,7 +332,12 @@ impl PrivateKey {
 
     fn pkcs8_der(&self) -> Result<pkcs8::SecretDocument, KeyError> {
         let doc = match &self.inner {
-            PrivateInner::Ed25519(k) => k.to_pkcs8_der(),
+            // PKCS#8 v1 (no public key): OpenSSL 3.0 cannot read Ed25519 v2 keys.
+            PrivateInner::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
             PrivateInner::P256(k) => k.to_pkcs8_der(),
             PrivateInner::P384(k) => k.to_pkcs8_der(),
         };

@@ -24,3 +24,4 @@ pub mod model;
 pub mod sign;
 pub mod signing;
 pub mod verify;
+pub mod keyfile;

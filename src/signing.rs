@@ -7,7 +7,7 @@ use crate::keys::{PrivateKey, PublicKey};
 pub type SignerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Signs the pre-authentication encoding of a DSSE envelope.
-pub trait PaeSigner {
+pub trait PaeSigner: Send + Sync {
     /// The public key that verifies this signer's signatures (its PEM gives the `hint`).
     fn public_key(&self) -> Result<PublicKey, SignerError>;
     /// Sign the PAE bytes; returns the raw signature (64 bytes for Ed25519, DER for ECDSA).
