@@ -27,7 +27,9 @@ pub enum BundleError {
     Json(String),
     #[error("bundle mediaType is {found:?}, expected {BUNDLE_MEDIA_TYPE:?}")]
     MediaType { found: String },
-    #[error("bundle has no publicKey verification material ({0}); only key-based bundles are supported")]
+    #[error(
+        "bundle has no publicKey verification material ({0}); only key-based bundles are supported"
+    )]
     Unsupported(&'static str),
     #[error("bundle field {field} is not valid standard base64")]
     Base64 { field: &'static str },
@@ -141,7 +143,10 @@ impl CheckedBundle {
             });
         }
         let material = raw.verification_material;
-        let _ = (&material.tlog_entries, &material.timestamp_verification_data);
+        let _ = (
+            &material.tlog_entries,
+            &material.timestamp_verification_data,
+        );
         let public_key = match material.public_key {
             Some(pk) => pk,
             None if material.certificate.is_some() || material.x509_certificate_chain.is_some() => {
@@ -149,7 +154,11 @@ impl CheckedBundle {
             }
             None => return Err(BundleError::Unsupported("none present")),
         };
-        let key = match (public_key.hint, public_key.raw_bytes, public_key.key_details) {
+        let key = match (
+            public_key.hint,
+            public_key.raw_bytes,
+            public_key.key_details,
+        ) {
             (Some(hint), _, _) => KeyMaterial::Hint(hint),
             (None, Some(raw), details) => KeyMaterial::RawBytes {
                 pem: b64("verificationMaterial.publicKey.rawBytes", &raw)?,
@@ -178,6 +187,11 @@ pub fn read_bundle(path: &Path) -> Result<Vec<u8>, BundleError> {
         source: e,
     };
     let file = std::fs::File::open(path).map_err(err)?;
+    if file.metadata().map_err(err)?.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge {
+            limit: MAX_BUNDLE_BYTES,
+        });
+    }
     let mut out = Vec::new();
     file.take(MAX_BUNDLE_BYTES + 1)
         .read_to_end(&mut out)
@@ -271,7 +285,10 @@ mod tests {
             good.replace("v0.3+json", "v0.2+json"),
             good.replace("\"keyid\":\"\"", "\"keyid\":\"\",\"extra\":1"),
             good.replace("[{\"sig", "[{\"sig\":\"c2ln\",\"keyid\":\"\"},{\"sig"),
-            good.replace("\"signatures\":[{\"sig\":\"c2ln\",\"keyid\":\"\"}]", "\"signatures\":[]"),
+            good.replace(
+                "\"signatures\":[{\"sig\":\"c2ln\",\"keyid\":\"\"}]",
+                "\"signatures\":[]",
+            ),
             good.replace("c2ln", "c2l"),
             good.replace("e30=", "e30"),
             String::new(),
@@ -279,7 +296,10 @@ mod tests {
             format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
         ];
         for case in cases {
-            assert!(CheckedBundle::parse(case.as_bytes()).is_err(), "accepted: {case}");
+            assert!(
+                CheckedBundle::parse(case.as_bytes()).is_err(),
+                "accepted: {case}"
+            );
         }
     }
 }

@@ -42,7 +42,8 @@ pub fn read_key_text(path: &Path) -> Result<Zeroizing<String>, KeyFileError> {
     if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
         return Err(KeyFileError::TooLarge { path: path.into() });
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| KeyFileError::NotText { path: path.into() })?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| KeyFileError::NotText { path: path.into() })?;
     Ok(Zeroizing::new(text.to_string()))
 }
 
@@ -73,7 +74,9 @@ fn create(path: &Path, mode: u32, content: &[u8]) -> Result<(), KeyFileError> {
                 io_err(e)
             }
         })?;
-    f.write_all(content).and_then(|_| f.sync_all()).map_err(io_err)
+    f.write_all(content)
+        .and_then(|_| f.sync_all())
+        .map_err(io_err)
 }
 
 /// Write `key` as `PREFIX.key` (PKCS#8 PEM, encrypted when `passphrase` is given, mode 0600)
@@ -96,10 +99,12 @@ pub fn write_key_pair(
             Err(_) => {}
         }
     }
-    let private_pem = key.to_pkcs8_pem(passphrase).map_err(|e| KeyFileError::Key {
-        path: key_path.clone(),
-        source: e,
-    })?;
+    let private_pem = key
+        .to_pkcs8_pem(passphrase)
+        .map_err(|e| KeyFileError::Key {
+            path: key_path.clone(),
+            source: e,
+        })?;
     create(&key_path, 0o600, private_pem.as_bytes())?;
     if let Err(e) = create(&pub_path, 0o644, key.public_key().to_pem().as_bytes()) {
         let _ = fs::remove_file(&key_path);

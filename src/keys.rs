@@ -117,7 +117,7 @@ fn pem_block(text: &str, label: &'static str) -> Result<Vec<u8>, KeyError> {
         .map(|i| start + i + end.len())
         .ok_or_else(|| KeyError::Pem(format!("no '{end}' line")))?;
     let (found, der) =
-        pem::decode_vec(text[start..stop].as_bytes()).map_err(|e| KeyError::Pem(e.to_string()))?;
+        pem::decode_vec(&text.as_bytes()[start..stop]).map_err(|e| KeyError::Pem(e.to_string()))?;
     if found != label {
         return Err(KeyError::Pem(format!("label {found:?}")));
     }
@@ -203,11 +203,15 @@ impl PublicKey {
             }
             PublicKey::P256(k) => {
                 let sig = p256::ecdsa::Signature::from_der(signature).ok()?;
-                k.verify(message, &sig).ok().map(|_| Scheme::EcdsaP256Sha256)
+                k.verify(message, &sig)
+                    .ok()
+                    .map(|_| Scheme::EcdsaP256Sha256)
             }
             PublicKey::P384(k) => {
                 let sig = p384::ecdsa::Signature::from_der(signature).ok()?;
-                k.verify(message, &sig).ok().map(|_| Scheme::EcdsaP384Sha384)
+                k.verify(message, &sig)
+                    .ok()
+                    .map(|_| Scheme::EcdsaP384Sha384)
             }
         }
     }
@@ -350,17 +354,25 @@ impl PrivateKey {
         let plain = self.pkcs8_der()?;
         let enc = |e: &dyn fmt::Display| KeyError::Encode(e.to_string());
         match passphrase {
-            None => plain.to_pem(PEM_PRIVATE_KEY, LineEnding::LF).map_err(|e| enc(&e)),
+            None => plain
+                .to_pem(PEM_PRIVATE_KEY, LineEnding::LF)
+                .map_err(|e| enc(&e)),
             Some(pass) => {
                 let mut salt = [0u8; 16];
                 let mut iv = [0u8; 16];
                 OsRng.fill_bytes(&mut salt);
                 OsRng.fill_bytes(&mut iv);
-                let params =
-                    pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
-                        .map_err(|e| enc(&e))?;
-                let info = pkcs8::PrivateKeyInfo::try_from(plain.as_bytes()).map_err(|e| enc(&e))?;
-                let doc = info.encrypt_with_params(params, pass).map_err(|e| enc(&e))?;
+                let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(
+                    PBKDF2_ITERATIONS,
+                    &salt,
+                    &iv,
+                )
+                .map_err(|e| enc(&e))?;
+                let info =
+                    pkcs8::PrivateKeyInfo::try_from(plain.as_bytes()).map_err(|e| enc(&e))?;
+                let doc = info
+                    .encrypt_with_params(params, pass)
+                    .map_err(|e| enc(&e))?;
                 doc.to_pem(PEM_ENCRYPTED_PRIVATE_KEY, LineEnding::LF)
                     .map_err(|e| enc(&e))
             }
@@ -383,7 +395,10 @@ mod tests {
             let pem = public.to_pem();
             assert_eq!(PublicKey::from_pem(&pem).unwrap(), public);
             let plain = key.to_pkcs8_pem(None).unwrap();
-            assert_eq!(PrivateKey::from_pem(&plain, None).unwrap().public_key(), public);
+            assert_eq!(
+                PrivateKey::from_pem(&plain, None).unwrap().public_key(),
+                public
+            );
         }
     }
 
@@ -392,8 +407,14 @@ mod tests {
         let key = PrivateKey::generate(KeyType::Ed25519);
         let pem = key.to_pkcs8_pem(Some(b"correct horse")).unwrap();
         assert!(pem_is_encrypted(&pem));
-        assert!(matches!(PrivateKey::from_pem(&pem, None), Err(KeyError::NeedPassphrase)));
-        assert!(matches!(PrivateKey::from_pem(&pem, Some(b"wrong")), Err(KeyError::Decrypt)));
+        assert!(matches!(
+            PrivateKey::from_pem(&pem, None),
+            Err(KeyError::NeedPassphrase)
+        ));
+        assert!(matches!(
+            PrivateKey::from_pem(&pem, Some(b"wrong")),
+            Err(KeyError::Decrypt)
+        ));
         let back = PrivateKey::from_pem(&pem, Some(b"correct horse")).unwrap();
         assert_eq!(back.public_key(), key.public_key());
     }
@@ -410,19 +431,29 @@ mod tests {
         // The identity point (small order): y = 1.
         let mut identity = [0u8; 32];
         identity[0] = 1;
-        assert!(matches!(PublicKey::from_ed25519_bytes(&identity), Err(KeyError::Weak)));
+        assert!(matches!(
+            PublicKey::from_ed25519_bytes(&identity),
+            Err(KeyError::Weak)
+        ));
         // The same key as a SubjectPublicKeyInfo.
         let mut der = hex::decode("302a300506032b6570032100").unwrap();
         der.extend_from_slice(&identity);
-        assert!(matches!(PublicKey::from_spki_der(&der), Err(KeyError::Weak)));
+        assert!(matches!(
+            PublicKey::from_spki_der(&der),
+            Err(KeyError::Weak)
+        ));
     }
 
     #[test]
     fn golden_hint_matches_model_signing() {
         // model_signing 1.1.0's hint for its test key (tests/data/model_signing-golden).
-        let text = include_str!("../tests/data/model_signing-golden/keys/certificate/signing-key-pub.pem");
+        let text =
+            include_str!("../tests/data/model_signing-golden/keys/certificate/signing-key-pub.pem");
         let key = PublicKey::from_pem(text).unwrap();
         assert_eq!(key.key_type(), KeyType::EcdsaP384);
-        assert_eq!(key.hint(), "e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e");
+        assert_eq!(
+            key.hint(),
+            "e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e"
+        );
     }
 }

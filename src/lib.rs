@@ -4,24 +4,24 @@
 //! The library never prints and never exits.
 #![deny(unsafe_code)]
 
+pub mod bundle;
 pub mod checkfile;
+pub mod constants;
 pub mod digest;
+pub mod dsse;
 pub mod engine;
 pub mod escape;
 pub mod exit;
-mod mmap_window;
-pub mod open;
-pub mod secrets;
-pub mod tree;
-pub mod walk;
-pub mod bundle;
-pub mod constants;
-pub mod dsse;
-pub mod paths;
-pub mod statement;
+pub mod keyfile;
 pub mod keys;
+mod mmap_window;
 pub mod model;
+pub mod open;
+pub mod paths;
+pub mod secrets;
 pub mod sign;
 pub mod signing;
+pub mod statement;
+pub mod tree;
 pub mod verify;
-pub mod keyfile;
+pub mod walk;

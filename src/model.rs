@@ -49,9 +49,10 @@ impl Model {
         let name_of = |p: &Path| -> Result<String, ModelError> {
             match p.file_name() {
                 None => Ok(String::new()),
-                Some(n) => n.to_str().map(str::to_string).ok_or(ModelError::NotUtf8 {
-                    path: given.into(),
-                }),
+                Some(n) => n
+                    .to_str()
+                    .map(str::to_string)
+                    .ok_or(ModelError::NotUtf8 { path: given.into() }),
             }
         };
         if meta.is_dir() {
@@ -95,8 +96,11 @@ impl Model {
             }
         }
         let lexical_inside = |p: &Path| {
-            canonical_parent(p)
-                .and_then(|c| c.strip_prefix(&self.canonical_root).ok().map(Path::to_path_buf))
+            canonical_parent(p).and_then(|c| {
+                c.strip_prefix(&self.canonical_root)
+                    .ok()
+                    .map(Path::to_path_buf)
+            })
         };
         if path.is_absolute() {
             return normalize(&lexical_inside(path)?);
@@ -107,6 +111,15 @@ impl Model {
             }
         }
         normalize(path)
+    }
+}
+
+impl Model {
+    /// Where a file the user named (`--output`, `--signature`) lies, as a model-relative path,
+    /// if it is inside the model (resolved from the current directory, last component unresolved).
+    pub fn location(&self, path: &Path) -> Option<String> {
+        let canon = canonical_parent(path)?;
+        normalize(canon.strip_prefix(&self.canonical_root).ok()?)
     }
 }
 
@@ -187,7 +200,11 @@ pub fn resolve_link(model: &Model, entry: &Entry) -> LinkTarget {
 }
 
 /// Open `path` and prove it is the expected file at the expected size, before any hashing.
-pub fn open_expected(path: &Path, follow: Follow, expected: Expected) -> Result<OpenFile, FileError> {
+pub fn open_expected(
+    path: &Path,
+    follow: Follow,
+    expected: Expected,
+) -> Result<OpenFile, FileError> {
     let open = OpenFile::open(path, follow)?;
     let id = open.identity;
     if id.dev != expected.dev || id.ino != expected.ino {

@@ -121,8 +121,14 @@ mod tests {
         for (name, problem) in cases {
             assert_eq!(check_rel_path(name), Err(problem), "{name:?}");
         }
-        assert_eq!(check_rel_path(&"a".repeat(256)), Err(PathProblem::ComponentTooLong));
-        assert_eq!(check_rel_path(&"a/".repeat(3000)), Err(PathProblem::TooLong));
+        assert_eq!(
+            check_rel_path(&"a".repeat(256)),
+            Err(PathProblem::ComponentTooLong)
+        );
+        assert_eq!(
+            check_rel_path(&"a/".repeat(3000)),
+            Err(PathProblem::TooLong)
+        );
         for ok in ["a", "a/b", ".hidden", "a..b", "...", "é/ü", "a b"] {
             assert_eq!(check_rel_path(ok), Ok(()), "{ok:?}");
         }

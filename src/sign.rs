@@ -178,8 +178,9 @@ pub fn sign_model(
             EntryKind::File => jobs.push((rel.to_string(), path, Follow::No, Expected::of(e))),
             EntryKind::Symlink if !opts.allow_symlinks => refusals.push(Refusal {
                 path: shown,
-                reason: "is a symbolic link (use --allow-symlinks to follow links inside the model)"
-                    .into(),
+                reason:
+                    "is a symbolic link (use --allow-symlinks to follow links inside the model)"
+                        .into(),
             }),
             EntryKind::Symlink => match resolve_link(model, e) {
                 LinkTarget::Inside(target, exp) => {
@@ -229,7 +230,9 @@ pub fn sign_model(
     let results: Vec<Result<FileDigests, FileError>> = jobs
         .par_iter()
         .with_max_len(1)
-        .map(|(_, path, follow, exp)| hash_open(open_expected(path, *follow, *exp)?, &hash_opts, &|_| {}))
+        .map(|(_, path, follow, exp)| {
+            hash_open(open_expected(path, *follow, *exp)?, &hash_opts, &|_| {})
+        })
         .collect();
     let mut files = Vec::with_capacity(jobs.len());
     let mut errors = Vec::new();
@@ -268,7 +271,8 @@ pub fn sign_model(
     if public_key.verify(&to_sign, &signature).is_none() {
         return Err(SignError::SelfCheck);
     }
-    let bundle = crate::bundle::write_bundle(PAYLOAD_TYPE, &payload, &signature, &public_key.hint());
+    let bundle =
+        crate::bundle::write_bundle(PAYLOAD_TYPE, &payload, &signature, &public_key.hint());
     Ok(Signed {
         bundle,
         payload,

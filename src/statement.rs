@@ -221,9 +221,16 @@ fn shard_size(n: &serde_json::Number) -> Result<u64, StatementError> {
 
 fn lower_hex(text: &str, len: usize) -> Result<Vec<u8>, String> {
     if text.len() != len * 2 {
-        return Err(format!("{} hex characters, expected {}", text.len(), len * 2));
+        return Err(format!(
+            "{} hex characters, expected {}",
+            text.len(),
+            len * 2
+        ));
     }
-    if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err("not lowercase hex".into());
     }
     hex::decode(text).map_err(|_| "not lowercase hex".into())
@@ -276,8 +283,8 @@ impl Statement {
         let predicate: RawPredicate = serde_json::from_value(raw.predicate)
             .map_err(|e| StatementError::Predicate(e.to_string()))?;
         let ser = predicate.serialization;
-        let hash_type =
-            HashType::from_name(&ser.hash_type).ok_or(StatementError::HashType(ser.hash_type.clone()))?;
+        let hash_type = HashType::from_name(&ser.hash_type)
+            .ok_or(StatementError::HashType(ser.hash_type.clone()))?;
         let method = match (ser.method.as_str(), &ser.shard_size) {
             ("files", _) => Method::Files,
             ("shards", Some(n)) => Method::Shards {
@@ -388,7 +395,10 @@ impl Statement {
             return Err(StatementError::Names(problems));
         }
         let actual = root_digest(resources.iter().map(|r| r.digest.as_slice()));
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&actual[..], &subject_digest[..])) {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &actual[..],
+            &subject_digest[..],
+        )) {
             return Err(StatementError::RootDigest {
                 expected: hex::encode(&subject_digest),
                 actual: hex::encode(actual),
@@ -413,9 +423,15 @@ fn check_shards(resources: &[Resource], shard_size: u64, problem: &mut dyn FnMut
     for r in resources {
         let (start, end) = r.range.expect("shard resources have ranges");
         if end - start > shard_size {
-            problem(&r.name, format!("shard longer than shard_size {shard_size}"));
+            problem(
+                &r.name,
+                format!("shard longer than shard_size {shard_size}"),
+            );
         }
-        by_path.entry(r.path.as_str()).or_default().push((start, end));
+        by_path
+            .entry(r.path.as_str())
+            .or_default()
+            .push((start, end));
     }
     let mut paths: Vec<_> = by_path.into_iter().collect();
     paths.sort();
@@ -426,7 +442,9 @@ fn check_shards(resources: &[Resource], shard_size: u64, problem: &mut dyn FnMut
             if start != next {
                 problem(
                     path,
-                    format!("shards do not tile the file: expected a shard at {next}, found {start}"),
+                    format!(
+                        "shards do not tile the file: expected a shard at {next}, found {start}"
+                    ),
                 );
                 break;
             }
@@ -547,7 +565,10 @@ mod tests {
     }
 
     fn with_root(text: &str, digests: &[[u8; 32]]) -> String {
-        text.replace("ROOT", &hex::encode(root_digest(digests.iter().map(|d| &d[..]))))
+        text.replace(
+            "ROOT",
+            &hex::encode(root_digest(digests.iter().map(|d| &d[..]))),
+        )
     }
 
     #[test]
@@ -579,11 +600,17 @@ mod tests {
     #[test]
     fn inconsistent_statements_are_refused() {
         let d = [0xabu8; 32];
-        let one = format!(r#"{{"name":"a","algorithm":"sha256","digest":"{}"}}"#, hex::encode(d));
+        let one = format!(
+            r#"{{"name":"a","algorithm":"sha256","digest":"{}"}}"#,
+            hex::encode(d)
+        );
         let good = with_root(&payload(&one, ""), &[d]);
         assert!(Statement::parse(good.as_bytes()).is_ok());
         let dup = with_root(&payload(&format!("{one},{one}"), ""), &[d, d]);
-        assert!(matches!(Statement::parse(dup.as_bytes()), Err(StatementError::Names(_))));
+        assert!(matches!(
+            Statement::parse(dup.as_bytes()),
+            Err(StatementError::Names(_))
+        ));
         let wrong_root = payload(&one, "").replace("ROOT", &"0".repeat(64));
         assert!(matches!(
             Statement::parse(wrong_root.as_bytes()),
@@ -591,7 +618,10 @@ mod tests {
         ));
         let upper = good.replace(&hex::encode(d), &hex::encode(d).to_uppercase());
         assert!(Statement::parse(upper.as_bytes()).is_err());
-        let extra = good.replace("\"allow_symlinks\":false", "\"allow_symlinks\":false,\"x\":1");
+        let extra = good.replace(
+            "\"allow_symlinks\":false",
+            "\"allow_symlinks\":false,\"x\":1",
+        );
         assert!(Statement::parse(extra.as_bytes()).is_err());
         let dup_key = good.replace("\"_type\"", "\"_type\":\"x\",\"_type\"");
         assert!(Statement::parse(dup_key.as_bytes()).is_err());

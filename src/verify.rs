@@ -123,7 +123,9 @@ pub fn authenticate(bundle: &[u8], trusted: &[PublicKey]) -> Result<Authenticate
                     });
                 }
             }
-            let c: Vec<usize> = (0..trusted.len()).filter(|&i| trusted[i] == embedded).collect();
+            let c: Vec<usize> = (0..trusted.len())
+                .filter(|&i| trusted[i] == embedded)
+                .collect();
             if c.is_empty() {
                 return Err(VerifyError::KeyMismatch {
                     found: embedded.hint(),
@@ -135,9 +137,11 @@ pub fn authenticate(bundle: &[u8], trusted: &[PublicKey]) -> Result<Authenticate
         KeyMaterial::Absent => (0..trusted.len()).collect(),
     };
     let message = pae(&bundle.payload_type, &bundle.payload);
-    let verified = candidates
-        .iter()
-        .find_map(|&i| trusted[i].verify(&message, &bundle.signature).map(|s| (i, s)));
+    let verified = candidates.iter().find_map(|&i| {
+        trusted[i]
+            .verify(&message, &bundle.signature)
+            .map(|s| (i, s))
+    });
     let Some((key_index, scheme)) = verified else {
         return Err(VerifyError::BadSignature {
             tried: candidates.iter().map(|&i| hints[i].clone()).collect(),
@@ -402,7 +406,12 @@ pub fn verify_files(
         let rel = rel_of(path);
         let name = display_bytes(rel.as_bytes());
         let Some(entry) = by_rel.get(rel.as_str()) else {
-            reports.push(failed(name, Reason::Missing, "a regular file".into(), "no such file".into()));
+            reports.push(failed(
+                name,
+                Reason::Missing,
+                "a regular file".into(),
+                "no such file".into(),
+            ));
             continue;
         };
         match entry.kind {
@@ -449,7 +458,7 @@ pub fn verify_files(
             m.entry(r.path.as_str()).or_insert_with(Vec::new).push(r);
             m
         });
-    jobs.sort_by(|a, b| b.2.size.cmp(&a.2.size));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.2.size));
     let hashed: Vec<Vec<FileReport>> = jobs
         .par_iter()
         .with_max_len(1)
@@ -508,7 +517,12 @@ fn check_file(
 ) -> Vec<FileReport> {
     let name = display_bytes(rel.as_bytes());
     if let Method::Shards { .. } = method {
-        let size = resources.iter().filter_map(|r| r.range).map(|(_, e)| e).max().unwrap_or(0);
+        let size = resources
+            .iter()
+            .filter_map(|r| r.range)
+            .map(|(_, e)| e)
+            .max()
+            .unwrap_or(0);
         if size != exp.size {
             return vec![failed(
                 name,
@@ -596,7 +610,11 @@ fn check_shards(
 /// the expected digest's algorithm and compare in constant time. Returns the actual digest.
 pub fn verify_digest(path: &Path, expected: &Digest) -> Result<(bool, Digest), FileError> {
     let open = OpenFile::open(path, Follow::Yes)?;
-    let d = hash_open(open, &HashOptions::new(AlgoSet::only(expected.algorithm)), &|_| {})?;
+    let d = hash_open(
+        open,
+        &HashOptions::new(AlgoSet::only(expected.algorithm)),
+        &|_| {},
+    )?;
     let actual = d.get(expected.algorithm).expect("requested digest");
     Ok((actual.ct_eq(expected), actual))
 }

@@ -1,3 +1,5 @@
 //! The one integration-test binary: every module drives the real `modelseal` binary.
 
+mod kit;
+mod sign;
 mod util;

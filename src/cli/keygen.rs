@@ -85,7 +85,11 @@ pub fn run(args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
     println!(
         "private key: {} ({})",
         show(&key_path),
-        if passphrase.is_some() { "encrypted" } else { "unencrypted" }
+        if passphrase.is_some() {
+            "encrypted"
+        } else {
+            "unencrypted"
+        }
     );
     println!("public key: {}", show(&pub_path));
     println!("hint: {}", public.hint());

@@ -25,14 +25,13 @@ pub fn get(file: Option<&Path>, prompt: &str, confirm: bool) -> anyhow::Result<Z
         let no_tty = |e: std::io::Error| {
             super::fail(
                 Exit::Usage,
-                format!(
-                    "cannot prompt for a passphrase ({e}); use --passphrase-file or {ENV}"
-                ),
+                format!("cannot prompt for a passphrase ({e}); use --passphrase-file or {ENV}"),
             )
         };
         let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(no_tty)?);
         if confirm {
-            let again = Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ").map_err(no_tty)?);
+            let again =
+                Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ").map_err(no_tty)?);
             if *first != *again {
                 return Err(super::fail(Exit::Usage, "the passphrases do not match"));
             }

@@ -115,7 +115,11 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> anyhow::Result<()
         let _ = fs::remove_file(&tmp);
         super::fail(
             Exit::Failure,
-            format!("{}: cannot write: {}", display_path(path), modelseal::open::io_reason(&e)),
+            format!(
+                "{}: cannot write: {}",
+                display_path(path),
+                modelseal::open::io_reason(&e)
+            ),
         )
     })
 }
@@ -182,7 +186,7 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
         allow_secrets: Vec::new(),
     };
     if model.single.is_none() {
-        opts.signature_rel = model.relative(&output);
+        opts.signature_rel = model.location(&output);
         for p in &args.ignore {
             opts.ignore.push(inside(&model, "--ignore", p)?);
         }
@@ -190,7 +194,8 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
         return Err(super::fail(Exit::Usage, "--ignore needs a directory model"));
     }
     for p in &args.allow_secret {
-        opts.allow_secrets.push(inside(&model, "--allow-secret", p)?);
+        opts.allow_secrets
+            .push(inside(&model, "--allow-secret", p)?);
     }
     if let Some(dir) = &args.sums {
         if !dir.is_dir() {
@@ -200,11 +205,20 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
             ));
         }
     }
-    let signed = modelseal::tree::with_threads(global.threads(), || sign_model(&model, signer, &opts))
-        .map_err(sign_error)?;
+    let signed =
+        modelseal::tree::with_threads(global.threads(), || sign_model(&model, signer, &opts))
+            .map_err(sign_error)?;
     if let Some(dir) = &args.sums {
-        write_atomic(&dir.join("SHA256SUMS"), &sums(&signed.files, Algorithm::Sha256), 0o644)?;
-        write_atomic(&dir.join("B3SUMS"), &sums(&signed.files, Algorithm::Blake3), 0o644)?;
+        write_atomic(
+            &dir.join("SHA256SUMS"),
+            &sums(&signed.files, Algorithm::Sha256),
+            0o644,
+        )?;
+        write_atomic(
+            &dir.join("B3SUMS"),
+            &sums(&signed.files, Algorithm::Blake3),
+            0o644,
+        )?;
     }
     write_atomic(&output, &signed.bundle, 0o644)?;
     println!(

@@ -66,7 +66,10 @@ fn expect(args: &VerifyArgs) -> anyhow::Result<Exit> {
         }
         Ok((false, actual)) => {
             eprintln!("modelseal: {shown}: digest mismatch: expected {expected}, found {actual}");
-            Err(super::fail(Exit::Failure, format!("{shown}: verification failed")))
+            Err(super::fail(
+                Exit::Failure,
+                format!("{shown}: verification failed"),
+            ))
         }
     }
 }
@@ -87,7 +90,10 @@ pub fn report_error(sig: &Path, e: VerifyError, json: bool) -> anyhow::Error {
             "{}",
             json!({"type": "error", "code": e.code(), "message": e.to_string()})
         );
-        println!("{}", json!({"type": "summary", "ok": false, "code": e.code()}));
+        println!(
+            "{}",
+            json!({"type": "summary", "ok": false, "code": e.code()})
+        );
     }
     super::fail(Exit::Failure, format!("{}: {e}", display_path(sig)))
 }
@@ -186,12 +192,15 @@ pub fn options(args: &VerifyArgs, model: &Model, sig: &Path) -> anyhow::Result<V
         signature_rel: None,
     };
     if model.single.is_none() {
-        opts.signature_rel = model.relative(sig).filter(|_| sig.exists());
+        opts.signature_rel = model.location(sig);
         for p in &args.ignore_paths {
             let rel = model.relative(p).ok_or_else(|| {
                 super::fail(
                     Exit::Usage,
-                    format!("--ignore-paths {}: not a path inside the model", display_path(p)),
+                    format!(
+                        "--ignore-paths {}: not a path inside the model",
+                        display_path(p)
+                    ),
                 )
             })?;
             opts.ignore.push(rel);
@@ -211,14 +220,19 @@ pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
         ));
     };
     if args.key.is_empty() {
-        return Err(super::fail(Exit::Usage, "verify needs at least one --key PUB"));
+        return Err(super::fail(
+            Exit::Usage,
+            "verify needs at least one --key PUB",
+        ));
     }
     let keys = load_keys(&args.key)?;
     let bundle = read_bundle(sig).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
-    let model = Model::locate(&args.model).map_err(|e| super::fail(Exit::Failure, e.to_string()))?;
+    let model =
+        Model::locate(&args.model).map_err(|e| super::fail(Exit::Failure, e.to_string()))?;
     let opts = options(&args, &model, sig)?;
-    let result =
-        modelseal::tree::with_threads(global.threads(), || verify_model(&model, &bundle, &keys, &opts));
+    let result = modelseal::tree::with_threads(global.threads(), || {
+        verify_model(&model, &bundle, &keys, &opts)
+    });
     match result {
         Err(e) => Err(report_error(sig, e, args.json)),
         Ok(report) => print_report(&report, args.json),
