@@ -2,4 +2,5 @@
 
 mod kit;
 mod sign;
+mod verify;
 mod util;
