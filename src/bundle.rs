@@ -35,6 +35,8 @@ pub enum BundleError {
     Base64 { field: &'static str },
     #[error("bundle has {0} signatures, expected exactly one")]
     SignatureCount(usize),
+    #[error("bundle carries both a public key and a certificate")]
+    Ambiguous,
     #[error("bundle publicKey has keyDetails without rawBytes")]
     KeyDetailsAlone,
 }
@@ -65,7 +67,6 @@ struct RawMaterial {
     certificate: Option<IgnoredAny>,
     x509_certificate_chain: Option<IgnoredAny>,
     tlog_entries: Option<Vec<IgnoredAny>>,
-    timestamp_verification_data: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -143,13 +144,19 @@ impl CheckedBundle {
             });
         }
         let material = raw.verification_material;
-        let _ = (
-            &material.tlog_entries,
-            &material.timestamp_verification_data,
-        );
+        if material
+            .tlog_entries
+            .as_ref()
+            .is_some_and(|t| !t.is_empty())
+        {
+            return Err(BundleError::Unsupported("it has transparency-log entries"));
+        }
+        let certificate =
+            material.certificate.is_some() || material.x509_certificate_chain.is_some();
         let public_key = match material.public_key {
+            Some(_) if certificate => return Err(BundleError::Ambiguous),
             Some(pk) => pk,
-            None if material.certificate.is_some() || material.x509_certificate_chain.is_some() => {
+            None if certificate => {
                 return Err(BundleError::Unsupported("it carries a certificate"))
             }
             None => return Err(BundleError::Unsupported("none present")),

@@ -2,5 +2,6 @@
 
 mod kit;
 mod sign;
+mod threats;
 mod verify;
 mod util;
