@@ -67,6 +67,7 @@ struct RawMaterial {
     certificate: Option<IgnoredAny>,
     x509_certificate_chain: Option<IgnoredAny>,
     tlog_entries: Option<Vec<IgnoredAny>>,
+    timestamp_verification_data: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
