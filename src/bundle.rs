@@ -145,22 +145,31 @@ impl CheckedBundle {
             });
         }
         let material = raw.verification_material;
-        if material
-            .tlog_entries
-            .as_ref()
-            .is_some_and(|t| !t.is_empty())
-        {
-            return Err(BundleError::Unsupported("it has transparency-log entries"));
-        }
         let certificate =
             material.certificate.is_some() || material.x509_certificate_chain.is_some();
+        let tlog = material
+            .tlog_entries
+            .as_ref()
+            .is_some_and(|t| !t.is_empty());
         let public_key = match material.public_key {
             Some(_) if certificate => return Err(BundleError::Ambiguous),
+            Some(_) if tlog => {
+                return Err(BundleError::Unsupported("it has transparency-log entries"))
+            }
+            Some(_) if material.timestamp_verification_data.is_some() => {
+                return Err(BundleError::Unsupported(
+                    "it has timestamp verification data",
+                ))
+            }
             Some(pk) => pk,
             None if certificate => {
                 return Err(BundleError::Unsupported("it carries a certificate"))
             }
-            None => return Err(BundleError::Unsupported("none present")),
+            None => {
+                return Err(BundleError::Unsupported(
+                    "no publicKey verification material",
+                ))
+            }
         };
         let key = match (
             public_key.hint,
