@@ -5,3 +5,4 @@ mod sign;
 mod threats;
 mod verify;
 mod util;
+mod vectors;
