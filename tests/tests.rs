@@ -1,8 +1,9 @@
 //! The one integration-test binary: every module drives the real `modelseal` binary.
 
 mod kit;
+mod props;
 mod sign;
 mod threats;
-mod verify;
 mod util;
 mod vectors;
+mod verify;
