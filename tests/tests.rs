@@ -5,5 +5,5 @@ mod props;
 mod sign;
 mod threats;
 mod util;
-mod vectors;
+mod signature_vectors;
 mod verify;
