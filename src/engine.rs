@@ -330,3 +330,88 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod strategy_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(len: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..len).map(|i| (i as u32).wrapping_mul(2654435761) as u8).collect();
+        std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
+        (dir, path, data)
+    }
+
+    #[test]
+    fn strategies_and_chunk_sizes_agree() {
+        let (_d, path, data) = file_with(5 * 1024 * 1024 + 123);
+        let want = hash_bytes(&data, AlgoSet::ALL);
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            for chunk_size in [4096, 1 << 20, 8 << 20] {
+                for algos in [AlgoSet::SHA256, AlgoSet::BLAKE3, AlgoSet::ALL] {
+                    let opts = HashOptions { algos, strategy, chunk_size };
+                    let got = hash_file(&path, Follow::No, &opts, &|_| {}).unwrap();
+                    assert_eq!(got.size, data.len() as u64);
+                    assert_eq!(got.sha256, want.sha256.filter(|_| algos.sha256));
+                    assert_eq!(got.blake3, want.blake3.filter(|_| algos.blake3));
+                }
+            }
+        }
+    }
+
+    /// A file truncated while it is hashed is an error naming it: never a digest of partial
+    /// content and, with mmap, never a death by SIGBUS.
+    #[test]
+    fn truncation_during_hashing_is_caught_by_every_strategy() {
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            let (_d, path, _) = file_with(16 * 1024 * 1024);
+            let opts = HashOptions {
+                algos: AlgoSet::ALL,
+                strategy,
+                chunk_size: 1 << 20,
+            };
+            let truncated = std::sync::atomic::AtomicBool::new(false);
+            let result = hash_file(&path, Follow::No, &opts, &|_| {
+                if !truncated.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                    f.set_len(3 * 1024 * 1024 + 5).unwrap();
+                }
+            });
+            match result {
+                Err(FileError::Changed { path: p, what }) => {
+                    assert_eq!(p, path);
+                    if strategy == Strategy::MmapWindows {
+                        // The SIGBUS handler, not the later identity check, caught it.
+                        assert_eq!(what, "it shrank while it was hashed");
+                    }
+                }
+                other => panic!("{strategy:?}: expected a change error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn growth_during_hashing_is_caught() {
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            let (_d, path, _) = file_with(4 * 1024 * 1024);
+            let opts = HashOptions {
+                algos: AlgoSet::SHA256,
+                strategy,
+                chunk_size: 1 << 20,
+            };
+            let grown = std::sync::atomic::AtomicBool::new(false);
+            let result = hash_file(&path, Follow::No, &opts, &|_| {
+                if !grown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                    f.write_all(b"more").unwrap();
+                }
+            });
+            assert!(
+                matches!(result, Err(FileError::Changed { .. })),
+                "{strategy:?}: {result:?}"
+            );
+        }
+    }
+}

@@ -30,12 +30,16 @@ pub fn hash_entries(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Run `f` on a rayon pool of `threads` threads (0: every core).
-pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    let pool = rayon::ThreadPoolBuilder::new()
+/// A rayon pool of `threads` threads (0: every core) that bounds all hashing work.
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
-        .expect("thread pool");
-    pool.install(f)
+        .expect("thread pool")
+}
+
+/// Run `f` on a rayon pool of `threads` threads (0: every core).
+pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    pool(threads).install(f)
 }
