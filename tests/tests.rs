@@ -4,3 +4,5 @@ mod util;
 mod vectors;
 mod check;
 mod hash;
+mod properties;
+mod special;
