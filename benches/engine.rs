@@ -12,9 +12,14 @@ use modelseal::open::Follow;
 fn engine(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     for size in [64 << 10, 4 << 20, 64 << 20] {
-        let data: Vec<u8> = (0..size).map(|i: usize| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..size)
+            .map(|i: usize| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         let path = dir.path().join(format!("f{size}"));
-        std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&data)
+            .unwrap();
         let mut group = c.benchmark_group(format!("file-{}KiB", size >> 10));
         group.throughput(Throughput::Bytes(size as u64));
         group.sample_size(10);
@@ -28,6 +33,7 @@ fn engine(c: &mut Criterion) {
                     algos,
                     strategy,
                     chunk_size: 4 << 20,
+                    within_file: true,
                 };
                 group.bench_with_input(BenchmarkId::new(name, sname), &path, |b, p| {
                     b.iter(|| hash_file(p, Follow::No, &opts, &|_| {}).unwrap())

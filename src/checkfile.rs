@@ -25,7 +25,10 @@ pub enum Line {
     /// Blank lines and `#` comments are skipped, as by coreutils.
     Skip,
     /// Not a checksum line; the reason says why.
-    Malformed { line: usize, reason: &'static str },
+    Malformed {
+        line: usize,
+        reason: &'static str,
+    },
 }
 
 /// Parse one line (without its `\n`). Untagged lines use `untagged` as their algorithm.
@@ -139,7 +142,10 @@ mod tests {
             assert_eq!(hex::encode(e.expected), H);
             assert_eq!(e.algorithm, Algorithm::Sha256);
         }
-        assert_eq!(entry(&format!("BLAKE3 (x) = {H}")).algorithm, Algorithm::Blake3);
+        assert_eq!(
+            entry(&format!("BLAKE3 (x) = {H}")).algorithm,
+            Algorithm::Blake3
+        );
         let upper = entry(&format!("{}  a", H.to_uppercase()));
         assert_eq!(hex::encode(upper.expected), H);
     }
@@ -173,7 +179,10 @@ mod tests {
             format!("\u{feff}{H}  a"),
         ] {
             assert!(
-                matches!(parse_line(line.as_bytes(), 3, Algorithm::Sha256), Line::Malformed { line: 3, .. }),
+                matches!(
+                    parse_line(line.as_bytes(), 3, Algorithm::Sha256),
+                    Line::Malformed { line: 3, .. }
+                ),
                 "{line:?}"
             );
         }

@@ -176,6 +176,7 @@ pub(crate) fn hash_windows(
     let window = opts.chunk_size.max(page) / page * page;
     let size = open.identity.size;
     let fd = open.file.as_raw_fd();
+    let parallel = opts.parallel();
     let mut sha = opts.algos.sha256.then(sha2::Sha256::new);
     let mut b3 = opts.algos.blake3.then(blake3::Hasher::new);
     let changed = |what: &str| FileError::Changed {
@@ -191,12 +192,19 @@ pub(crate) fn hash_windows(
         })?;
         let data = w.bytes();
         match (&mut sha, &mut b3) {
-            (Some(s), Some(b)) => {
+            (Some(s), Some(b)) if parallel => {
                 rayon::join(|| s.update(data), || b.update(data));
             }
+            (Some(s), Some(b)) => {
+                s.update(data);
+                b.update(data);
+            }
             (Some(s), None) => s.update(data),
-            (None, Some(b)) => {
+            (None, Some(b)) if parallel => {
                 b.update_rayon(data);
+            }
+            (None, Some(b)) => {
+                b.update(data);
             }
             (None, None) => {}
         }

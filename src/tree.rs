@@ -16,6 +16,7 @@ pub fn hash_entries(
     opts: &HashOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Result<FileDigests, FileError>> {
+    let opts = &opts.for_batch(entries.iter().map(|e| e.size));
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[b].size.cmp(&entries[a].size).then(a.cmp(&b)));
     let mut results: Vec<(usize, Result<FileDigests, FileError>)> = order

@@ -101,7 +101,10 @@ fn malformed_lines_fail_the_run_even_without_strict() {
     agrees_with_sha256sum(dir.path(), &["--strict", "m.sums"]);
     let theirs = sha256sum_c(dir.path(), &["m.sums"]);
     let ours = run_in(dir.path(), ["check", "m.sums"]);
-    assert_eq!(theirs.code, 0, "sha256sum passes malformed lines without --strict");
+    assert_eq!(
+        theirs.code, 0,
+        "sha256sum passes malformed lines without --strict"
+    );
     assert_eq!(ours.code, 1, "modelseal never does");
     assert_eq!(ours.stdout, theirs.stdout);
     assert!(ours
@@ -201,11 +204,36 @@ fn unreadable_checkfile_is_a_usage_error() {
 fn mixed_case_digest_is_malformed_but_uppercase_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a", b"hello");
-    write(dir.path(), "u.sums", format!("{}  a\n", HELLO_SHA256.to_uppercase()));
+    write(
+        dir.path(),
+        "u.sums",
+        format!("{}  a\n", HELLO_SHA256.to_uppercase()),
+    );
     run_in(dir.path(), ["check", "u.sums"]).ok();
-    let mixed = format!("{}{}", &HELLO_SHA256[..10].to_uppercase(), &HELLO_SHA256[10..]);
+    let mixed = format!(
+        "{}{}",
+        &HELLO_SHA256[..10].to_uppercase(),
+        &HELLO_SHA256[10..]
+    );
     write(dir.path(), "x.sums", format!("{mixed}  a\n"));
-    let run = run_in(dir.path(), ["check", "x.sums"]);
+    crate::util::assert_refused(
+        dir.path(),
+        &["check", "x.sums"],
+        1,
+        &["x.sums: no properly formatted checksum lines found"],
+    );
+}
+
+#[test]
+fn an_overlong_line_is_malformed_and_the_rest_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a", b"hello");
+    let mut content = vec![b'x'; 200_000];
+    content.push(b'\n');
+    content.extend_from_slice(format!("{HELLO_SHA256}  a\n").as_bytes());
+    write(dir.path(), "long.sums", &content);
+    let run = run_in(dir.path(), ["check", "long.sums"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no properly formatted checksum lines found"));
+    assert_eq!(run.stdout, "a: OK\n");
+    assert!(run.stderr.contains("1 line is improperly formatted"));
 }

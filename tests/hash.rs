@@ -104,7 +104,10 @@ fn directories_are_walked_in_path_byte_order() {
     let names: Vec<&str> = run.ok().stdout.lines().map(|l| &l[66..]).collect();
     assert_eq!(names, ["m/Z", "m/a-c", "m/a.bin", "m/a/b"]);
     // Thread count and order of arguments never change what is printed per file.
-    let one = run_in(dir.path(), ["--threads", "1", "hash", "--algo", "sha256", "m"]);
+    let one = run_in(
+        dir.path(),
+        ["--threads", "1", "hash", "--algo", "sha256", "m"],
+    );
     assert_eq!(one.ok().stdout, run.stdout);
 }
 
@@ -120,7 +123,8 @@ fn symlinks_inside_directories_are_reported_not_followed() {
     assert!(run.stdout.contains("m/w"));
     assert!(!run.stdout.contains("link"), "{run:?}");
     assert!(
-        run.stderr.contains("m/link: is a symbolic link, which is not followed"),
+        run.stderr
+            .contains("m/link: is a symbolic link, which is not followed"),
         "{run:?}"
     );
 }
@@ -171,7 +175,10 @@ fn json_lines_carry_every_digest_and_a_summary() {
     assert_eq!(lines[2]["files"], 1);
     assert_eq!(lines[2]["errors"], 1);
     assert_eq!(lines[2]["bytes"], 5);
-    assert!(run.stderr.is_empty(), "JSON mode reports errors in JSON: {run:?}");
+    assert!(
+        run.stderr.is_empty(),
+        "JSON mode reports errors in JSON: {run:?}"
+    );
 }
 
 #[test]
@@ -201,7 +208,10 @@ fn a_closed_stdout_is_not_an_error() {
     let out = Command::new("sh")
         .current_dir(dir.path())
         .arg("-c")
-        .arg(format!("'{}' hash --algo sha256 d | head -n 1", crate::util::bin()))
+        .arg(format!(
+            "'{}' hash --algo sha256 d | head -n 1",
+            crate::util::bin()
+        ))
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -16,6 +16,7 @@ proptest! {
         seed in any::<u64>(),
         chunk_kib in 4usize..2048,
         mmap in any::<bool>(),
+        within_file in any::<bool>(),
     ) {
         let data = crate::util::random_bytes(len, seed);
         let dir = tempfile::tempdir().unwrap();
@@ -25,6 +26,7 @@ proptest! {
             algos: AlgoSet::ALL,
             strategy: if mmap { Strategy::MmapWindows } else { Strategy::Read },
             chunk_size: chunk_kib * 1024,
+            within_file,
         };
         let got = hash_file(&path, Follow::No, &opts, &|_| {}).unwrap();
         prop_assert_eq!(got, hash_bytes(&data, AlgoSet::ALL));

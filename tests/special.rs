@@ -8,7 +8,11 @@ use crate::util::{modelseal, run_in, tool, write, Run};
 
 /// Run with a deadline: a hang is a failure, not a stuck test suite.
 fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
@@ -26,13 +30,20 @@ fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
 fn a_fifo_is_refused_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let run = run_with_deadline(
         modelseal().current_dir(dir.path()).args(["hash", "pipe"]),
         Duration::from_secs(20),
     );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("pipe: not a regular file (a FIFO)"), "{run:?}");
+    assert!(
+        run.stderr.contains("pipe: not a regular file (a FIFO)"),
+        "{run:?}"
+    );
     // Inside a directory as well.
     write(dir.path(), "m/w", b"x");
     assert!(Command::new("mkfifo")
@@ -45,14 +56,19 @@ fn a_fifo_is_refused_without_hanging() {
         Duration::from_secs(20),
     );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("m/pipe: not a regular file (a FIFO)"), "{run:?}");
+    assert!(
+        run.stderr.contains("m/pipe: not a regular file (a FIFO)"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn devices_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_with_deadline(
-        modelseal().current_dir(dir.path()).args(["hash", "/dev/zero"]),
+        modelseal()
+            .current_dir(dir.path())
+            .args(["hash", "/dev/zero"]),
         Duration::from_secs(20),
     );
     assert_eq!(run.code, 1);
@@ -82,14 +98,22 @@ fn a_sparse_file_over_4_gib() {
     let f = std::fs::File::create(&path).unwrap();
     f.set_len((4u64 << 30) + 4097).unwrap();
     drop(f);
-    let b3 = Command::new(tool("b3sum")).arg("sparse").current_dir(dir.path()).output().unwrap();
+    let b3 = Command::new(tool("b3sum"))
+        .arg("sparse")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(b3.status.success());
     for strategy in ["read", "mmap"] {
-        let run = run_in(dir.path(), ["hash", "--algo", "blake3", "--strategy", strategy, "sparse"]);
+        let run = run_in(
+            dir.path(),
+            ["hash", "--algo", "blake3", "--strategy", strategy, "sparse"],
+        );
         assert_eq!(run.ok().stdout_bytes, b3.stdout, "{strategy}");
     }
     let run = run_in(dir.path(), ["hash", "--json", "--algo", "blake3", "sparse"]);
-    let first: serde_json::Value = serde_json::from_str(run.ok().stdout.lines().next().unwrap()).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(run.ok().stdout.lines().next().unwrap()).unwrap();
     assert_eq!(first["size"], (4u64 << 30) + 4097);
 }
 
@@ -104,7 +128,10 @@ fn wait_until_open(pid: u32, path: &std::path::Path) {
                 }
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "file never opened");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "file never opened"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -129,7 +156,16 @@ fn a_file_truncated_mid_hash_by_another_process() {
         drop(f);
         let child = modelseal()
             .current_dir(dir.path())
-            .args(["--threads", "1", "hash", "--algo", "sha256", "--strategy", strategy, "weights.bin"])
+            .args([
+                "--threads",
+                "1",
+                "hash",
+                "--algo",
+                "sha256",
+                "--strategy",
+                strategy,
+                "weights.bin",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -143,9 +179,13 @@ fn a_file_truncated_mid_hash_by_another_process() {
         assert!(status.success());
         let run: Run = child.wait_with_output().unwrap().into();
         assert_eq!(run.code, 1, "{strategy}: {run:?}");
-        assert!(run.stdout.is_empty(), "{strategy}: a digest was printed: {run:?}");
         assert!(
-            run.stderr.contains("weights.bin: file changed while it was hashed"),
+            run.stdout.is_empty(),
+            "{strategy}: a digest was printed: {run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("weights.bin: file changed while it was hashed"),
             "{strategy}: {run:?}"
         );
     }

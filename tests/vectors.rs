@@ -8,8 +8,11 @@ use modelseal::open::Follow;
 use crate::util::run_in;
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/data/kat/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/data/kat/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn shavs() -> Vec<(Vec<u8>, String)> {
@@ -41,15 +44,19 @@ fn all_ways(data: &[u8], algos: AlgoSet) -> Vec<modelseal::engine::FileDigests> 
                 algos,
                 strategy,
                 chunk_size,
+                within_file: true,
             };
             out.push(hash_file(&path, Follow::No, &opts, &|_| {}).unwrap());
         }
-        let opts = HashOptions {
-            algos,
-            strategy: Strategy::Read,
-            chunk_size,
-        };
-        out.push(hash_reader(data, &opts, &|_| {}).unwrap());
+        for within_file in [true, false] {
+            let opts = HashOptions {
+                algos,
+                strategy: Strategy::Read,
+                chunk_size,
+                within_file,
+            };
+            out.push(hash_reader(data, &opts, &|_| {}).unwrap());
+        }
     }
     out
 }
@@ -69,12 +76,18 @@ fn nist_shavs_short_messages() {
 fn fips_180_2_examples() {
     let million_a = vec![b'a'; 1_000_000];
     let cases: [(&[u8], &str); 3] = [
-        (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            b"abc",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
         (
             b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
         ),
-        (&million_a, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        (
+            &million_a,
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+        ),
     ];
     for (msg, md) in cases {
         for got in all_ways(msg, AlgoSet::SHA256) {

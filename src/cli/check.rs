@@ -98,7 +98,11 @@ pub fn run(args: CheckArgs, global: &Global) -> anyhow::Result<Exit> {
                 Err(e) => {
                     return Err(fail(
                         Exit::Usage,
-                        format!("{}: cannot read checkfile: {}", display_path(file), io_reason(&e)),
+                        format!(
+                            "{}: cannot read checkfile: {}",
+                            display_path(file),
+                            io_reason(&e)
+                        ),
                     ))
                 }
             }
@@ -121,7 +125,7 @@ fn check_one(
     pool: &rayon::ThreadPool,
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
-    let mut lines = BufReader::new(reader).take(u64::MAX);
+    let mut lines = BufReader::new(reader);
     let mut batch: Vec<CheckEntry> = Vec::with_capacity(BATCH);
     let mut raw = Vec::new();
     let mut line_no = 0;
@@ -135,10 +139,8 @@ fn check_one(
         if !at_end {
             line_no += 1;
             let body = raw.strip_suffix(b"\n").unwrap_or(&raw);
-            if body.len() > checkfile::MAX_LINE {
-                // Skip the rest of an over-long line.
-                let mut sink = Vec::new();
-                (&mut lines).read_until(b'\n', &mut sink)?;
+            if body.len() > checkfile::MAX_LINE && !raw.ends_with(b"\n") {
+                skip_line(&mut lines)?;
             }
             match checkfile::parse_line(body, line_no, untagged) {
                 Line::Entry(e) => batch.push(e),
@@ -152,6 +154,26 @@ fn check_one(
         }
         if at_end {
             return Ok(tally);
+        }
+    }
+}
+
+/// Skip to just past the next newline without holding the line in memory.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
         }
     }
 }
@@ -221,9 +243,10 @@ fn report_batch(
                 out.flush()?;
                 let reason = match &outcome {
                     Outcome::Unreadable(msg) => msg.clone(),
-                    _ => format!("{}: No such file or directory", display_path(
-                        std::ffi::OsStr::from_bytes(&e.name)
-                    )),
+                    _ => format!(
+                        "{}: No such file or directory",
+                        display_path(std::ffi::OsStr::from_bytes(&e.name))
+                    ),
                 };
                 eprintln!("modelseal: {reason}");
                 b"FAILED open or read"

@@ -71,6 +71,7 @@ impl EngineArgs {
             algos,
             strategy,
             chunk_size: self.chunk_kib as usize * 1024,
+            within_file: true,
         }
     }
 }
@@ -103,7 +104,11 @@ pub struct HashArgs {
 /// One thing to hash, in output order.
 enum Item {
     Stdin,
-    File { path: PathBuf, follow: Follow, size: u64 },
+    File {
+        path: PathBuf,
+        follow: Follow,
+        size: u64,
+    },
     /// A walk or argument problem, reported in its place.
     Problem(PathBuf, String),
 }
@@ -125,7 +130,11 @@ pub fn run(args: HashArgs, global: &Global) -> anyhow::Result<Exit> {
         .sum();
     let progress = Progress::start(global.progress, total, args.json);
     let results = modelseal::tree::with_threads(global.threads(), || {
-        hash_items(&items, &opts, &|n| progress.add(n))
+        let sizes = items.iter().map(|i| match i {
+            Item::File { size, .. } => *size,
+            _ => 0,
+        });
+        hash_items(&items, &opts.for_batch(sizes), &|n| progress.add(n))
     });
     progress.finish();
 
@@ -171,7 +180,11 @@ pub fn run(args: HashArgs, global: &Global) -> anyhow::Result<Exit> {
         line(&mut out, summary.to_string().as_bytes())?;
     }
     out.flush()?;
-    Ok(if errors == 0 { Exit::Success } else { Exit::Failure })
+    Ok(if errors == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 /// Expand one argument into items: a directory into its files, in path byte order.
@@ -251,7 +264,9 @@ fn hash_items(
         .into_par_iter()
         .with_max_len(1)
         .map(|i| match &items[i] {
-            Item::File { path, follow, .. } => (i, engine::hash_file(path, *follow, opts, progress)),
+            Item::File { path, follow, .. } => {
+                (i, engine::hash_file(path, *follow, opts, progress))
+            }
             _ => unreachable!("only files are ordered"),
         })
         .collect();
@@ -326,12 +341,7 @@ pub fn json_path(name: &[u8]) -> serde_json::Value {
 
 /// Report a problem: on stderr (after flushing stdout so the order is kept), or as a JSON
 /// error object.
-fn problem(
-    out: &mut impl Write,
-    style: Style,
-    name: &[u8],
-    message: &str,
-) -> std::io::Result<()> {
+fn problem(out: &mut impl Write, style: Style, name: &[u8], message: &str) -> std::io::Result<()> {
     if style == Style::Json {
         let obj = json!({ "type": "error", "path": json_path(name), "message": message });
         return line(out, obj.to_string().as_bytes());
@@ -340,4 +350,3 @@ fn problem(
     eprintln!("modelseal: {message}");
     Ok(())
 }
-

@@ -161,7 +161,10 @@ mod tests {
     #[test]
     fn renders_bytes_rate_and_eta() {
         let line = render(1 << 30, 4 << 30, Duration::from_secs(1));
-        assert_eq!(line, "[#####---------------] 1.0 GiB / 4.0 GiB  1.0 GiB/s  ETA 3s");
+        assert_eq!(
+            line,
+            "[#####---------------] 1.0 GiB / 4.0 GiB  1.0 GiB/s  ETA 3s"
+        );
         assert!(line.len() <= 78);
         assert_eq!(human(512), "512 B");
     }
