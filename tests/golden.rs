@@ -1,0 +1,174 @@
+//! Golden bundles written by the reference signer `model_signing` (tests/data/golden and
+//! tests/data/model_signing-golden; see the PROVENANCE.md files): modelseal verifies each one as
+//! it was made, and refuses a copy with one byte flipped. No external tool is needed, so
+//! compatibility with the reference stays pinned offline.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{assert_refused, run_in};
+
+/// One golden fixture: where it lies, and how the reference verifies it.
+struct Golden {
+    /// The fixture's folder, relative to tests/data; the commands run there.
+    dir: &'static str,
+    /// The model (directory or single file), relative to `dir`.
+    model: &'static str,
+    /// The bundle, relative to `dir`.
+    sig: &'static str,
+    /// The public key, relative to `dir`.
+    key: &'static str,
+    /// Further `modelseal verify` arguments (the reference's `--ignore-paths`).
+    extra: &'static [&'static str],
+    /// A file of the model to flip a byte in, relative to `dir`, and the name a report gives it.
+    flip: (&'static str, &'static str),
+}
+
+const MADE_HERE: &[Golden] = &[
+    Golden {
+        dir: "golden/p256-dir",
+        model: "model",
+        sig: "model.sig",
+        key: "key.pub",
+        extra: &[],
+        flip: ("model/weights/layer0.bin", "weights/layer0.bin"),
+    },
+    Golden {
+        dir: "golden/p384-dir",
+        model: "model",
+        sig: "model.sig",
+        key: "key.pub",
+        extra: &[],
+        flip: ("model/a/b", "a/b"),
+    },
+    Golden {
+        dir: "golden/p256-file",
+        model: "model.bin",
+        sig: "model.sig",
+        key: "key.pub",
+        extra: &[],
+        flip: ("model.bin", "model.bin"),
+    },
+    Golden {
+        dir: "golden/p256-shards",
+        model: "model",
+        sig: "model.sig",
+        key: "key.pub",
+        extra: &[],
+        // Byte 1500 of 3000: in the second 1024-byte shard.
+        flip: ("model/weights/layer0.bin", "weights/layer0.bin"),
+    },
+    Golden {
+        dir: "golden/p256-blake3",
+        model: "model",
+        sig: "model.sig",
+        key: "key.pub",
+        extra: &[],
+        flip: ("model/config.json", "config.json"),
+    },
+];
+
+const UPSTREAM_KEY: &str = "keys/certificate/signing-key-pub.pem";
+
+/// Verified the way the reference verifies them, from the folder that holds them all.
+const UPSTREAM: &[Golden] = &[
+    Golden {
+        dir: "model_signing-golden",
+        model: "v0.3.1-elliptic-key/signme-1",
+        sig: "v0.3.1-elliptic-key/model.sig",
+        key: UPSTREAM_KEY,
+        extra: &[],
+        flip: ("v0.3.1-elliptic-key/signme-1", "signme-1"),
+    },
+    Golden {
+        dir: "model_signing-golden",
+        model: "v1.0.0-elliptic-key/signme-1",
+        sig: "v1.0.0-elliptic-key/model.sig",
+        key: UPSTREAM_KEY,
+        extra: &[],
+        flip: ("v1.0.0-elliptic-key/signme-1", "signme-1"),
+    },
+    Golden {
+        dir: "model_signing-golden",
+        model: "v1.0.1-elliptic-key",
+        sig: "v1.0.1-elliptic-key/model.sig",
+        key: UPSTREAM_KEY,
+        extra: &["--ignore-paths", "ignore-me"],
+        flip: ("v1.0.1-elliptic-key/signme-2", "signme-2"),
+    },
+    Golden {
+        dir: "model_signing-golden",
+        model: "v1.1.0-elliptic-key",
+        sig: "v1.1.0-elliptic-key/model.sig",
+        key: UPSTREAM_KEY,
+        extra: &["--ignore-paths", "ignore-me"],
+        flip: ("v1.1.0-elliptic-key/signme-1", "signme-1"),
+    },
+];
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// Copy a fixture folder into a temp dir, so nothing is written next to the checked-in files
+/// and a flipped byte never touches them.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The fixture's folder copied into `tmp`.
+fn stage(tmp: &Path, g: &Golden) -> PathBuf {
+    let dst = tmp.join("fixture");
+    copy_tree(&data().join(g.dir), &dst);
+    dst
+}
+
+fn args(g: &Golden) -> Vec<&str> {
+    let mut a = vec!["verify", g.model, "--signature", g.sig, "--key", g.key];
+    a.extend_from_slice(g.extra);
+    a
+}
+
+fn check(fixtures: &[Golden]) {
+    for g in fixtures {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = stage(tmp.path(), g);
+        let r = run_in(&dir, args(g));
+        assert_eq!(
+            r.code, 0,
+            "golden {} {} should verify: {r:#?}",
+            g.dir, g.model
+        );
+
+        let target = dir.join(g.flip.0);
+        let mut bytes = std::fs::read(&target).unwrap();
+        assert!(
+            !bytes.is_empty(),
+            "{}: nothing to flip in {}",
+            g.dir,
+            g.flip.0
+        );
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x80;
+        std::fs::write(&target, bytes).unwrap();
+        assert_refused(&dir, &args(g), 1, &[g.flip.1]);
+    }
+}
+
+#[test]
+fn golden_reference_bundles_made_here_verify_and_flips_fail() {
+    check(MADE_HERE);
+}
+
+#[test]
+fn golden_bundles_from_older_reference_releases_verify_and_flips_fail() {
+    check(UPSTREAM);
+}
