@@ -137,38 +137,87 @@ fn args(g: &Golden) -> Vec<&str> {
     a
 }
 
-fn check(fixtures: &[Golden]) {
-    for g in fixtures {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = stage(tmp.path(), g);
-        let r = run_in(&dir, args(g));
-        assert_eq!(
-            r.code, 0,
-            "golden {} {} should verify: {r:#?}",
-            g.dir, g.model
-        );
+/// Verify fixture `dir` (+ `model` for the shared upstream folder): passes as made, refused with
+/// one byte flipped.
+fn check(fixtures: &[Golden], dir: &str, model: &str) {
+    let g = fixtures
+        .iter()
+        .find(|g| g.dir == dir && (model.is_empty() || g.model == model))
+        .unwrap_or_else(|| panic!("no fixture {dir} {model}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = stage(tmp.path(), g);
+    let r = run_in(&dir, args(g));
+    assert_eq!(
+        r.code, 0,
+        "golden {} {} should verify: {r:#?}",
+        g.dir, g.model
+    );
 
-        let target = dir.join(g.flip.0);
-        let mut bytes = std::fs::read(&target).unwrap();
-        assert!(
-            !bytes.is_empty(),
-            "{}: nothing to flip in {}",
-            g.dir,
-            g.flip.0
-        );
-        let mid = bytes.len() / 2;
-        bytes[mid] ^= 0x80;
-        std::fs::write(&target, bytes).unwrap();
-        assert_refused(&dir, &args(g), 1, &[g.flip.1]);
-    }
+    let target = dir.join(g.flip.0);
+    let mut bytes = std::fs::read(&target).unwrap();
+    assert!(
+        !bytes.is_empty(),
+        "{}: nothing to flip in {}",
+        g.dir,
+        g.flip.0
+    );
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x80;
+    std::fs::write(&target, bytes).unwrap();
+    assert_refused(&dir, &args(g), 1, &[g.flip.1]);
 }
 
 #[test]
-fn golden_reference_bundles_made_here_verify_and_flips_fail() {
-    check(MADE_HERE);
+fn golden_p256_directory() {
+    check(MADE_HERE, "golden/p256-dir", "");
 }
 
 #[test]
-fn golden_bundles_from_older_reference_releases_verify_and_flips_fail() {
-    check(UPSTREAM);
+fn golden_p384_directory() {
+    check(MADE_HERE, "golden/p384-dir", "");
+}
+
+#[test]
+fn golden_p256_single_file_named_dot() {
+    check(MADE_HERE, "golden/p256-file", "");
+}
+
+/// Shard resources, `sha256-sharded-1024`, `"shard_size": 1024.0`, and an empty file for which
+/// the reference writes no shard at all (it must still verify: the reference accepts it).
+#[test]
+fn golden_p256_shards_with_float_size_and_unsharded_empty_file() {
+    check(MADE_HERE, "golden/p256-shards", "");
+}
+
+#[test]
+fn golden_p256_blake3() {
+    check(MADE_HERE, "golden/p256-blake3", "");
+}
+
+#[test]
+fn golden_v0_3_1_raw_bytes_single_file() {
+    check(
+        UPSTREAM,
+        "model_signing-golden",
+        "v0.3.1-elliptic-key/signme-1",
+    );
+}
+
+#[test]
+fn golden_v1_0_0_raw_bytes_single_file() {
+    check(
+        UPSTREAM,
+        "model_signing-golden",
+        "v1.0.0-elliptic-key/signme-1",
+    );
+}
+
+#[test]
+fn golden_v1_0_1_raw_bytes_directory_with_ignore_paths() {
+    check(UPSTREAM, "model_signing-golden", "v1.0.1-elliptic-key");
+}
+
+#[test]
+fn golden_v1_1_0_hint_directory_with_ignore_paths() {
+    check(UPSTREAM, "model_signing-golden", "v1.1.0-elliptic-key");
 }

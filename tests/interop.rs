@@ -338,6 +338,23 @@ fn reference_ignore_paths_are_honoured_with_ignore_paths() {
     );
 }
 
+/// The `resources[].name`s of a bundle's payload.
+fn resource_names(bundle: &Path) -> Vec<String> {
+    use base64::Engine as _;
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    statement["predicate"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 const PY_SIGN: &str = r#"
 import sys, model_signing
 key, model, sig, mode = sys.argv[1:]
@@ -356,6 +373,8 @@ fn reference_api_to_modelseal(mode: &str) {
     let base = tempfile::tempdir().unwrap();
     let root = base.path().join("signed");
     make_model(&root, Model::Dir);
+    // The empty-file case of shard mode has its own test below.
+    std::fs::remove_file(root.join("model/empty")).unwrap();
     let (private, public) = openssl_key(&root, Curve::P256);
     let r = reference_python(&root, PY_SIGN, &[private, "model", "ref.sig", mode]);
     assert_eq!(r.code, 0, "reference Python API sign ({mode}): {r:#?}");
@@ -378,6 +397,26 @@ fn reference_api_to_modelseal(mode: &str) {
 #[test]
 fn reference_shard_bundle_verifies_and_changes_fail() {
     reference_api_to_modelseal("shards");
+}
+
+/// In shard mode the reference writes no resource at all for an empty file (zero shards), and
+/// its verifier accepts the model with the empty file present: so must modelseal, or no
+/// shard-signed model holding an empty file could be adopted without re-signing.
+#[test]
+fn reference_shard_bundle_with_empty_file_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    make_model(root, Model::Dir);
+    let (private, public) = openssl_key(root, Curve::P256);
+    let r = reference_python(root, PY_SIGN, &[private, "model", "ref.sig", "shards"]);
+    assert_eq!(r.code, 0, "reference Python API sign (shards): {r:#?}");
+    let names = resource_names(&root.join("ref.sig"));
+    assert!(
+        names.iter().any(|n| n.starts_with("weights/layer0.bin:"))
+            && !names.iter().any(|n| n.starts_with("empty")),
+        "the reference changed how it shards empty files: {names:?}"
+    );
+    modelseal_verifies(root, "model", "ref.sig", public, &[]);
 }
 
 #[test]
