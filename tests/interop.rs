@@ -424,31 +424,50 @@ fn reference_blake3_bundle_verifies_and_changes_fail() {
     reference_api_to_modelseal("blake3");
 }
 
-/// `modelseal keygen --type ecdsa-p256 --unencrypted` into `root/keys/ms`.
-fn modelseal_key(root: &Path) -> (&'static str, &'static str) {
-    std::fs::create_dir_all(root.join("keys")).unwrap();
-    run_in(
-        root,
-        [
-            "keygen",
-            "--type",
-            "ecdsa-p256",
-            "--out",
-            "keys/ms",
-            "--unencrypted",
-        ],
-    )
-    .ok();
-    ("keys/ms.key", "keys/ms.pub")
+/// Where the key modelseal signs with comes from.
+#[derive(Clone, Copy, Debug)]
+enum SignKey {
+    /// `modelseal keygen --type <TYPE> --unencrypted`.
+    Keygen(&'static str),
+    /// A key made by openssl (the one a team already uses with model_signing).
+    Openssl(Curve),
 }
 
-/// modelseal signs with a P-256 key; the reference verifies; each change, on a fresh copy, makes
+/// `modelseal keygen --type ecdsa-p256 --unencrypted` into `root/keys/ms`.
+fn modelseal_key(root: &Path) -> (&'static str, &'static str) {
+    sign_key(root, SignKey::Keygen("ecdsa-p256"))
+}
+
+/// The (private, public) key pair for `source`, relative to `root`.
+fn sign_key(root: &Path, source: SignKey) -> (&'static str, &'static str) {
+    match source {
+        SignKey::Keygen(key_type) => {
+            std::fs::create_dir_all(root.join("keys")).unwrap();
+            run_in(
+                root,
+                [
+                    "keygen",
+                    "--type",
+                    key_type,
+                    "--out",
+                    "keys/ms",
+                    "--unencrypted",
+                ],
+            )
+            .ok();
+            ("keys/ms.key", "keys/ms.pub")
+        }
+        SignKey::Openssl(curve) => openssl_key(root, curve),
+    }
+}
+
+/// modelseal signs with `key`; the reference verifies; each change, on a fresh copy, makes
 /// the reference fail (exit 1, naming the file) and modelseal too.
-fn modelseal_to_reference(model: Model) {
+fn modelseal_to_reference(model: Model, key: SignKey) {
     let base = tempfile::tempdir().unwrap();
     let root = base.path().join("signed");
     make_model(&root, model);
-    let (private, public) = modelseal_key(&root);
+    let (private, public) = sign_key(&root, key);
     run_in(
         &root,
         ["sign", model.rel(), "--key", private, "--output", "ms.sig"],
@@ -497,12 +516,29 @@ fn modelseal_to_reference(model: Model) {
 
 #[test]
 fn modelseal_p256_directory_verified_by_reference_and_changes_fail() {
-    modelseal_to_reference(Model::Dir);
+    modelseal_to_reference(Model::Dir, SignKey::Keygen("ecdsa-p256"));
 }
 
 #[test]
 fn modelseal_p256_single_file_verified_by_reference_and_changes_fail() {
-    modelseal_to_reference(Model::File);
+    modelseal_to_reference(Model::File, SignKey::Keygen("ecdsa-p256"));
+}
+
+#[test]
+fn modelseal_p384_directory_verified_by_reference_and_changes_fail() {
+    modelseal_to_reference(Model::Dir, SignKey::Keygen("ecdsa-p384"));
+}
+
+/// A team's existing model_signing key (openssl `ecparam`, SEC1 PEM) signs with modelseal too.
+#[test]
+fn modelseal_with_openssl_p256_sec1_key_verified_by_reference() {
+    modelseal_to_reference(Model::Dir, SignKey::Openssl(Curve::P256));
+}
+
+/// The same with an openssl `genpkey` P-384 key (PKCS#8 PEM), single-file model.
+#[test]
+fn modelseal_with_openssl_p384_pkcs8_key_verified_by_reference() {
+    modelseal_to_reference(Model::File, SignKey::Openssl(Curve::P384));
 }
 
 /// modelseal's default output (`model.sig` inside the model directory) and its default git
