@@ -1,7 +1,7 @@
-//! Golden bundles written by the reference signer `model_signing` (tests/data/golden and
-//! tests/data/model_signing-golden; see the PROVENANCE.md files): modelseal verifies each one as
-//! it was made, and refuses a copy with one byte flipped. No external tool is needed, so
-//! compatibility with the reference stays pinned offline.
+//! Golden bundles written by the reference signer `model_signing` 1.1.1 (tests/data/golden, see
+//! its PROVENANCE.md): modelseal verifies each one as it was made, and refuses a copy with one
+//! byte flipped. No external tool is needed, so compatibility stays pinned offline. (The bundles
+//! of older reference releases, tests/data/model_signing-golden, are checked in tests/verify.rs.)
 
 use std::path::{Path, PathBuf};
 
@@ -67,44 +67,6 @@ const MADE_HERE: &[Golden] = &[
     },
 ];
 
-const UPSTREAM_KEY: &str = "keys/certificate/signing-key-pub.pem";
-
-/// Verified the way the reference verifies them, from the folder that holds them all.
-const UPSTREAM: &[Golden] = &[
-    Golden {
-        dir: "model_signing-golden",
-        model: "v0.3.1-elliptic-key/signme-1",
-        sig: "v0.3.1-elliptic-key/model.sig",
-        key: UPSTREAM_KEY,
-        extra: &[],
-        flip: ("v0.3.1-elliptic-key/signme-1", "signme-1"),
-    },
-    Golden {
-        dir: "model_signing-golden",
-        model: "v1.0.0-elliptic-key/signme-1",
-        sig: "v1.0.0-elliptic-key/model.sig",
-        key: UPSTREAM_KEY,
-        extra: &[],
-        flip: ("v1.0.0-elliptic-key/signme-1", "signme-1"),
-    },
-    Golden {
-        dir: "model_signing-golden",
-        model: "v1.0.1-elliptic-key",
-        sig: "v1.0.1-elliptic-key/model.sig",
-        key: UPSTREAM_KEY,
-        extra: &["--ignore-paths", "ignore-me"],
-        flip: ("v1.0.1-elliptic-key/signme-2", "signme-2"),
-    },
-    Golden {
-        dir: "model_signing-golden",
-        model: "v1.1.0-elliptic-key",
-        sig: "v1.1.0-elliptic-key/model.sig",
-        key: UPSTREAM_KEY,
-        extra: &["--ignore-paths", "ignore-me"],
-        flip: ("v1.1.0-elliptic-key/signme-1", "signme-1"),
-    },
-];
-
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
@@ -137,13 +99,12 @@ fn args(g: &Golden) -> Vec<&str> {
     a
 }
 
-/// Verify fixture `dir` (+ `model` for the shared upstream folder): passes as made, refused with
-/// one byte flipped.
-fn check(fixtures: &[Golden], dir: &str, model: &str) {
-    let g = fixtures
+/// Verify fixture `dir`: passes as made, refused with one byte flipped.
+fn check(dir: &str) {
+    let g = MADE_HERE
         .iter()
-        .find(|g| g.dir == dir && (model.is_empty() || g.model == model))
-        .unwrap_or_else(|| panic!("no fixture {dir} {model}"));
+        .find(|g| g.dir == dir)
+        .unwrap_or_else(|| panic!("no fixture {dir}"));
     let tmp = tempfile::tempdir().unwrap();
     let dir = stage(tmp.path(), g);
     let r = run_in(&dir, args(g));
@@ -169,55 +130,27 @@ fn check(fixtures: &[Golden], dir: &str, model: &str) {
 
 #[test]
 fn golden_p256_directory() {
-    check(MADE_HERE, "golden/p256-dir", "");
+    check("golden/p256-dir");
 }
 
 #[test]
 fn golden_p384_directory() {
-    check(MADE_HERE, "golden/p384-dir", "");
+    check("golden/p384-dir");
 }
 
 #[test]
 fn golden_p256_single_file_named_dot() {
-    check(MADE_HERE, "golden/p256-file", "");
+    check("golden/p256-file");
 }
 
 /// Shard resources, `sha256-sharded-1024`, `"shard_size": 1024.0`, and an empty file for which
 /// the reference writes no shard at all (it must still verify: the reference accepts it).
 #[test]
 fn golden_p256_shards_with_float_size_and_unsharded_empty_file() {
-    check(MADE_HERE, "golden/p256-shards", "");
+    check("golden/p256-shards");
 }
 
 #[test]
 fn golden_p256_blake3() {
-    check(MADE_HERE, "golden/p256-blake3", "");
-}
-
-#[test]
-fn golden_v0_3_1_raw_bytes_single_file() {
-    check(
-        UPSTREAM,
-        "model_signing-golden",
-        "v0.3.1-elliptic-key/signme-1",
-    );
-}
-
-#[test]
-fn golden_v1_0_0_raw_bytes_single_file() {
-    check(
-        UPSTREAM,
-        "model_signing-golden",
-        "v1.0.0-elliptic-key/signme-1",
-    );
-}
-
-#[test]
-fn golden_v1_0_1_raw_bytes_directory_with_ignore_paths() {
-    check(UPSTREAM, "model_signing-golden", "v1.0.1-elliptic-key");
-}
-
-#[test]
-fn golden_v1_1_0_hint_directory_with_ignore_paths() {
-    check(UPSTREAM, "model_signing-golden", "v1.1.0-elliptic-key");
+    check("golden/p256-blake3");
 }
