@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{random_bytes, run_in, tool, write, Run};
+use crate::util::{random_bytes, run_in, write, Run};
 
 const HELLO_SHA256: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -125,7 +125,7 @@ fn nothing_well_formed_is_a_failure() {
 fn checkfiles_from_b3sum_with_algo_blake3() {
     let dir = tempfile::tempdir().unwrap();
     model(dir.path());
-    let out = Command::new(tool("b3sum"))
+    let out = Command::new(crate::tools::b3sum())
         .current_dir(dir.path())
         .args(["a", "with space", "back\\slash", "new\nline", "big"])
         .output()

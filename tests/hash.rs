@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{random_bytes, run_in, tool, write};
+use crate::util::{random_bytes, run_in, write};
 
 /// A directory of random files whose names need escaping or quoting.
 fn awkward_files(dir: &Path) -> Vec<String> {
@@ -55,7 +55,7 @@ fn sha256_output_is_sha256sums_byte_for_byte() {
 fn blake3_output_is_b3sums_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let names = awkward_files(dir.path());
-    let want = reference(dir.path(), &tool("b3sum"), &names);
+    let want = reference(dir.path(), &crate::tools::b3sum(), &names);
     for strategy in ["read", "mmap"] {
         let mut args = vec!["hash", "--algo", "blake3", "--strategy", strategy, "--"];
         args.extend(names.iter().map(String::as_str));

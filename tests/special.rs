@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{modelseal, run_in, tool, write, Run};
+use crate::util::{modelseal, run_in, write, Run};
 
 /// Run with a deadline: a hang is a failure, not a stuck test suite.
 fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
@@ -98,7 +98,7 @@ fn a_sparse_file_over_4_gib() {
     let f = std::fs::File::create(&path).unwrap();
     f.set_len((4u64 << 30) + 4097).unwrap();
     drop(f);
-    let b3 = Command::new(tool("b3sum"))
+    let b3 = Command::new(crate::tools::b3sum())
         .arg("sparse")
         .current_dir(dir.path())
         .output()

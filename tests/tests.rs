@@ -1,8 +1,11 @@
 //! The one integration-test binary: every module drives the real `modelseal` binary.
 
 mod check;
+mod golden;
 mod hash;
+mod interop;
 mod properties;
 mod special;
+mod tools;
 mod util;
 mod vectors;
