@@ -1,9 +1,17 @@
 //! The one integration-test binary: every module drives the real `modelseal` binary.
 
+mod check;
+mod golden;
+mod hash;
+mod interop;
 mod kit;
+mod properties;
 mod props;
 mod sign;
-mod threats;
-mod util;
 mod signature_vectors;
+mod special;
+mod threats;
+mod tools;
+mod util;
+mod vectors;
 mod verify;
