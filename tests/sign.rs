@@ -519,3 +519,39 @@ fn sign_refuses_what_must_not_be_sealed() {
         &["bad\\nname: file name refused by verifiers"],
     );
 }
+
+#[test]
+fn sign_checks_where_it_writes_before_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(dir.path(), "k", "ed25519");
+    abc_model(dir.path(), "m");
+    let k = key.to_str().unwrap();
+    assert_refused(
+        dir.path(),
+        &[
+            "sign",
+            "m",
+            "--key",
+            k,
+            "--output",
+            "nowhere/m.sig",
+            "--sums",
+            ".",
+        ],
+        2,
+        &["--output nowhere/m.sig: its directory does not exist"],
+    );
+    assert_refused(
+        dir.path(),
+        &["sign", "m", "--key", k, "--sums", "nowhere"],
+        2,
+        &["--sums nowhere: not a directory"],
+    );
+    assert_refused(
+        dir.path(),
+        &["sign", "missing", "--key", k],
+        2,
+        &["missing: No such file or directory"],
+    );
+    assert_refused(dir.path(), &["sign", "m"], 2, &["sign needs --key KEY"]);
+}

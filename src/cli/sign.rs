@@ -197,6 +197,19 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
         opts.allow_secrets
             .push(inside(&model, "--allow-secret", p)?);
     }
+    let output_dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !output_dir.is_dir() {
+        return Err(super::fail(
+            Exit::Usage,
+            format!(
+                "--output {}: its directory does not exist",
+                display_path(&output)
+            ),
+        ));
+    }
     if let Some(dir) = &args.sums {
         if !dir.is_dir() {
             return Err(super::fail(
