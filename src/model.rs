@@ -221,3 +221,42 @@ pub fn open_expected(
     }
     Ok(open)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_paths_become_model_relative_only_inside_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m");
+        fs::create_dir_all(m.join("sub")).unwrap();
+        fs::write(m.join("sub/f"), b"x").unwrap();
+        let model = Model::locate(&m).unwrap();
+        assert_eq!(model.name, "m");
+        assert_eq!(model.relative(&m.join("sub/f")).as_deref(), Some("sub/f"));
+        assert_eq!(model.relative(Path::new("sub")).as_deref(), Some("sub"));
+        assert_eq!(
+            model.relative(Path::new("./sub/./f")).as_deref(),
+            Some("sub/f")
+        );
+        assert_eq!(model.relative(Path::new("../x")), None);
+        assert_eq!(model.relative(Path::new("/etc/passwd")), None);
+        assert_eq!(
+            model.location(&m.join("model.sig")).as_deref(),
+            Some("model.sig")
+        );
+        assert_eq!(model.location(&dir.path().join("m.sig")), None);
+        assert_eq!(model.location(&m), None);
+    }
+
+    #[test]
+    fn a_single_file_model_is_rooted_at_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("w.bin"), b"x").unwrap();
+        let model = Model::locate(&dir.path().join("w.bin")).unwrap();
+        assert_eq!(model.single.as_deref(), Some("w.bin"));
+        assert_eq!(model.name, "w.bin");
+        assert_eq!(model.canonical_root, fs::canonicalize(dir.path()).unwrap());
+    }
+}

@@ -633,3 +633,27 @@ pub fn verify_digest(path: &Path, expected: &Digest) -> Result<(bool, Digest), F
     let actual = d.get(expected.algorithm).expect("requested digest");
     Ok((actual.ct_eq(expected), actual))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    /// The reason codes are a public contract (JSON output).
+    #[test]
+    fn reason_codes_are_stable() {
+        let table = [
+            (Reason::DigestMismatch, "digest-mismatch"),
+            (Reason::Missing, "missing"),
+            (Reason::Unlisted, "unlisted"),
+            (Reason::Symlink, "symlink"),
+            (Reason::SymlinkOutside, "symlink-outside-root"),
+            (Reason::NotRegular, "not-regular"),
+            (Reason::SizeMismatch, "size-mismatch"),
+            (Reason::Changed, "changed"),
+            (Reason::ReadError, "read-error"),
+        ];
+        for (reason, code) in table {
+            assert_eq!(reason.code(), code);
+        }
+    }
+}
