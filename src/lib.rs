@@ -22,3 +22,4 @@ pub mod statement;
 pub mod tree;
 pub mod verify;
 pub mod walk;
+pub mod progress;

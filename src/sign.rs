@@ -14,6 +14,7 @@ use crate::keys::PublicKey;
 use crate::model::{open_expected, resolve_link, Expected, LinkTarget, Model};
 use crate::open::{FileError, Follow};
 use crate::paths::{check_rel_path, is_under, ResourceOrder};
+use crate::progress::ProgressSink;
 use crate::secrets::{scan_entries, Finding};
 use crate::signing::{PaeSigner, SignerError};
 use crate::statement::StatementSpec;
@@ -114,6 +115,16 @@ pub fn sign_model(
     model: &Model,
     signer: &dyn PaeSigner,
     opts: &SignOptions,
+) -> Result<Signed, SignError> {
+    sign_model_with_progress(model, signer, opts, &())
+}
+
+/// [`sign_model`], reporting hashing progress to `progress`.
+pub fn sign_model_with_progress(
+    model: &Model,
+    signer: &dyn PaeSigner,
+    opts: &SignOptions,
+    progress: &dyn ProgressSink,
 ) -> Result<Signed, SignError> {
     let public_key = signer.public_key().map_err(SignError::Signer)?;
     let mut ignore: Vec<String> = DEFAULT_IGNORE_PATHS.iter().map(|s| s.to_string()).collect();
@@ -227,11 +238,14 @@ pub fn sign_model(
 
     // One hashing pass, both algorithms.
     let hash_opts = HashOptions::new(AlgoSet::ALL);
+    progress.start(jobs.iter().map(|j| j.3.size).sum());
     let results: Vec<Result<FileDigests, FileError>> = jobs
         .par_iter()
         .with_max_len(1)
         .map(|(_, path, follow, exp)| {
-            hash_open(open_expected(path, *follow, *exp)?, &hash_opts, &|_| {})
+            hash_open(open_expected(path, *follow, *exp)?, &hash_opts, &|n| {
+                progress.advance(n)
+            })
         })
         .collect();
     let mut files = Vec::with_capacity(jobs.len());

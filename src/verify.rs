@@ -22,6 +22,7 @@ use crate::keys::{KeyType, PublicKey, Scheme};
 use crate::model::{open_expected, resolve_link, Expected, LinkTarget, Model};
 use crate::open::{FileError, Follow, OpenFile};
 use crate::paths::is_under;
+use crate::progress::ProgressSink;
 use crate::statement::{HashType, Method, Resource, Statement, StatementError};
 use crate::walk::{walk, Entry, EntryKind, WalkError};
 
@@ -283,8 +284,19 @@ pub fn verify_model(
     trusted: &[PublicKey],
     opts: &VerifyOptions,
 ) -> Result<Report, VerifyError> {
+    verify_model_with_progress(model, bundle, trusted, opts, &())
+}
+
+/// [`verify_model`], reporting hashing progress to `progress`.
+pub fn verify_model_with_progress(
+    model: &Model,
+    bundle: &[u8],
+    trusted: &[PublicKey],
+    opts: &VerifyOptions,
+    progress: &dyn ProgressSink,
+) -> Result<Report, VerifyError> {
     let auth = authenticate(bundle, trusted)?;
-    verify_files(model, &auth, opts)
+    verify_files_with_progress(model, &auth, opts, progress)
 }
 
 fn failed(name: String, reason: Reason, expected: String, actual: String) -> FileReport {
@@ -322,6 +334,16 @@ pub fn verify_files(
     model: &Model,
     auth: &Authenticated,
     opts: &VerifyOptions,
+) -> Result<Report, VerifyError> {
+    verify_files_with_progress(model, auth, opts, &())
+}
+
+/// [`verify_files`], reporting hashing progress to `progress`.
+pub fn verify_files_with_progress(
+    model: &Model,
+    auth: &Authenticated,
+    opts: &VerifyOptions,
+    progress: &dyn ProgressSink,
 ) -> Result<Report, VerifyError> {
     let st = &auth.statement;
     let algorithm = st
@@ -459,12 +481,21 @@ pub fn verify_files(
             m
         });
     jobs.sort_by_key(|j| std::cmp::Reverse(j.2.size));
+    progress.start(jobs.iter().map(|j| j.2.size).sum());
     let hashed: Vec<Vec<FileReport>> = jobs
         .par_iter()
         .with_max_len(1)
         .map(|(path, full, exp)| {
             let rel = rel_of(path);
-            check_file(&rel, full, *exp, &by_path[path], st.method, algorithm)
+            check_file(
+                &rel,
+                full,
+                *exp,
+                &by_path[path],
+                st.method,
+                algorithm,
+                progress,
+            )
         })
         .collect();
     reports.extend(hashed.into_iter().flatten());
@@ -529,6 +560,7 @@ fn check_file(
     resources: &[&Resource],
     method: Method,
     algorithm: Algorithm,
+    progress: &dyn ProgressSink,
 ) -> Vec<FileReport> {
     let name = display_bytes(rel.as_bytes());
     if let Method::Shards { .. } = method {
@@ -554,7 +586,8 @@ fn check_file(
     match method {
         Method::Files => {
             let r = resources[0];
-            match hash_open(open, &HashOptions::new(AlgoSet::only(algorithm)), &|_| {}) {
+            let opts = HashOptions::new(AlgoSet::only(algorithm));
+            match hash_open(open, &opts, &|n| progress.advance(n)) {
                 Err(e) => vec![file_error(&name, &e)],
                 Ok(d) => {
                     let actual = d.get(algorithm).expect("requested digest");
@@ -562,7 +595,7 @@ fn check_file(
                 }
             }
         }
-        Method::Shards { .. } => check_shards(&name, open, resources, algorithm),
+        Method::Shards { .. } => check_shards(&name, open, resources, algorithm, progress),
     }
 }
 
@@ -587,6 +620,7 @@ fn check_shards(
     open: OpenFile,
     resources: &[&Resource],
     algorithm: Algorithm,
+    progress: &dyn ProgressSink,
 ) -> Vec<FileReport> {
     let mut out = Vec::with_capacity(resources.len());
     let mut buf = vec![0u8; 1 << 20];
@@ -609,6 +643,7 @@ fn check_shards(
                 return out;
             }
             h.update(&buf[..n]);
+            progress.advance(n as u64);
             at += n as u64;
         }
         total += end - start;

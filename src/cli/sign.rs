@@ -13,7 +13,7 @@ use modelseal::keyfile::read_key_text;
 use modelseal::keys::{pem_is_encrypted, KeyType, PrivateKey};
 use modelseal::model::Model;
 use modelseal::paths::ResourceOrder;
-use modelseal::sign::{sign_model, sums, SignError, SignOptions, SingleFileName};
+use modelseal::sign::{sign_model_with_progress, sums, SignError, SignOptions, SingleFileName};
 use modelseal::signing::PaeSigner;
 
 use super::Global;
@@ -218,9 +218,12 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
             ));
         }
     }
-    let signed =
-        modelseal::tree::with_threads(global.threads(), || sign_model(&model, signer, &opts))
-            .map_err(sign_error)?;
+    let bar = super::progress::LazyBar::new(global.progress, false);
+    let signed = modelseal::tree::with_threads(global.threads(), || {
+        sign_model_with_progress(&model, signer, &opts, &bar)
+    });
+    bar.finish();
+    let signed = signed.map_err(sign_error)?;
     if let Some(dir) = &args.sums {
         write_atomic(
             &dir.join("SHA256SUMS"),

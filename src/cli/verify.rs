@@ -11,7 +11,9 @@ use modelseal::keyfile::read_key_text;
 use modelseal::keys::PublicKey;
 use modelseal::model::Model;
 use modelseal::statement::StatementError;
-use modelseal::verify::{verify_digest, verify_model, Outcome, Report, VerifyError, VerifyOptions};
+use modelseal::verify::{
+    verify_digest, verify_model_with_progress, Outcome, Report, VerifyError, VerifyOptions,
+};
 use serde_json::json;
 
 use super::Global;
@@ -230,9 +232,11 @@ pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
     let model =
         Model::locate(&args.model).map_err(|e| super::fail(Exit::Failure, e.to_string()))?;
     let opts = options(&args, &model, sig)?;
+    let bar = super::progress::LazyBar::new(global.progress, args.json);
     let result = modelseal::tree::with_threads(global.threads(), || {
-        verify_model(&model, &bundle, &keys, &opts)
+        verify_model_with_progress(&model, &bundle, &keys, &opts, &bar)
     });
+    bar.finish();
     match result {
         Err(e) => Err(report_error(sig, e, args.json)),
         Ok(report) => print_report(&report, args.json),
