@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::constants::{BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
 use crate::escape::display_path;
-use crate::open::io_reason;
+use crate::open::{io_reason, FileError, Follow, OpenFile};
 
 /// Why a bundle was refused before any signature was checked.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,8 @@ pub enum BundleError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read bundle: {0}")]
+    File(FileError),
     #[error("bundle is larger than the {limit}-byte limit")]
     TooLarge { limit: u64 },
     #[error("bundle starts with a byte-order mark; expected plain UTF-8 JSON")]
@@ -45,7 +47,7 @@ impl BundleError {
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            BundleError::Read { .. } => "bundle-unreadable",
+            BundleError::Read { .. } | BundleError::File(_) => "bundle-unreadable",
             BundleError::TooLarge { .. } => "bundle-too-large",
             _ => "bundle-malformed",
         }
@@ -203,7 +205,9 @@ pub fn read_bundle(path: &Path) -> Result<Vec<u8>, BundleError> {
         path: path.into(),
         source: e,
     };
-    let file = std::fs::File::open(path).map_err(err)?;
+    // Non-blocking, regular files only: a FIFO in the bundle's place must not hang us.
+    let open = OpenFile::open(path, Follow::Yes).map_err(BundleError::File)?;
+    let file = open.file;
     if file.metadata().map_err(err)?.len() > MAX_BUNDLE_BYTES {
         return Err(BundleError::TooLarge {
             limit: MAX_BUNDLE_BYTES,

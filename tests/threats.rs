@@ -588,6 +588,30 @@ fn malformed_signed_payloads_are_refused() {
 }
 
 #[test]
+fn a_fifo_or_directory_in_place_of_the_bundle_is_an_error_not_a_hang() {
+    let s = Signed::new();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(s.path().join("fifo.sig"))
+        .status()
+        .unwrap()
+        .success());
+    let args = verify_args("m", "fifo.sig", &s.public);
+    assert_refused(
+        s.path(),
+        &args,
+        2,
+        &["cannot read bundle: fifo.sig: not a regular file (a FIFO)"],
+    );
+    let args = verify_args("m", "m", &s.public);
+    assert_refused(
+        s.path(),
+        &args,
+        2,
+        &["cannot read bundle: m: not a regular file (a directory)"],
+    );
+}
+
+#[test]
 fn size_limits_give_a_clear_error() {
     let s = Signed::new();
     // A sparse file past the bundle limit: refused from its size, without reading it.
