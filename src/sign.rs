@@ -236,7 +236,8 @@ pub fn sign_model_with_progress(
         return Err(SignError::Secrets(findings));
     }
 
-    // One hashing pass, both algorithms.
+    // One hashing pass, both algorithms; largest files first to keep every thread busy.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.3.size));
     let hash_opts = HashOptions::new(AlgoSet::ALL);
     progress.start(jobs.iter().map(|j| j.3.size).sum());
     let results: Vec<Result<FileDigests, FileError>> = jobs
