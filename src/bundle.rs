@@ -39,6 +39,8 @@ pub enum BundleError {
     SignatureCount(usize),
     #[error("bundle carries both a public key and a certificate")]
     Ambiguous,
+    #[error("bundle publicKey has both a hint and rawBytes/keyDetails")]
+    KeyMaterial,
     #[error("bundle publicKey has keyDetails without rawBytes")]
     KeyDetailsAlone,
 }
@@ -178,7 +180,8 @@ impl CheckedBundle {
             public_key.raw_bytes,
             public_key.key_details,
         ) {
-            (Some(hint), _, _) => KeyMaterial::Hint(hint),
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(BundleError::KeyMaterial),
+            (Some(hint), None, None) => KeyMaterial::Hint(hint),
             (None, Some(raw), details) => KeyMaterial::RawBytes {
                 pem: b64("verificationMaterial.publicKey.rawBytes", &raw)?,
                 details,
@@ -312,6 +315,8 @@ mod tests {
             ),
             good.replace("c2ln", "c2l"),
             good.replace("e30=", "e30"),
+            good.replace("\"hint\":\"h\"", "\"hint\":\"h\",\"rawBytes\":\"AA==\""),
+            good.replace("\"hint\":\"h\"", "\"keyDetails\":\"PKIX_ED25519\""),
             String::new(),
             "[]".into(),
             format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
