@@ -245,9 +245,7 @@ fn hash_pipelined(
                     vec![0u8; chunk_size]
                 }
                 None => loop {
-                    let handle = back_rx
-                        .recv()
-                        .expect("consumers alive while chunks are out");
+                    let handle = back_rx.recv().expect("consumers alive while chunks are out");
                     if let Ok(chunk) = Arc::try_unwrap(handle) {
                         break chunk.data;
                     }

@@ -8,8 +8,5 @@ use super::Global;
 pub struct CheckArgs {}
 
 pub fn run(_args: CheckArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(
-        Exit::Internal,
-        "'check' is not implemented yet",
-    ))
+    Err(super::fail(Exit::Internal, "'check' is not implemented yet"))
 }
