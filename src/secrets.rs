@@ -192,3 +192,6 @@ pub fn scan_entries_report(root: &Path, entries: &[Entry]) -> Report {
 pub fn scan_entries(root: &Path, entries: &[Entry]) -> Vec<Finding> {
     scan_entries_report(root, entries).findings
 }
+
+#[cfg(test)]
+mod tests;

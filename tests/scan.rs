@@ -78,7 +78,8 @@ fn pem_redaction(pem: &str) -> String {
         .filter(|l| {
             !l.is_empty()
                 && !l.starts_with("-----")
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
         })
         .collect();
     let n: usize = body.iter().map(|l| l.len()).sum();
@@ -91,7 +92,12 @@ fn redaction(secret: &str) -> String {
 
 fn scan(dir: &Path, args: &[&str]) -> Run {
     let mut cmd = modelseal();
-    for v in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY"] {
+    for v in [
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GIT_OBJECT_DIRECTORY",
+    ] {
         cmd.env_remove(v);
     }
     cmd.current_dir(dir)
@@ -105,7 +111,12 @@ fn scan(dir: &Path, args: &[&str]) -> Run {
 /// A git command isolated from the developer's configuration.
 fn git(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
-    for v in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY"] {
+    for v in [
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GIT_OBJECT_DIRECTORY",
+    ] {
         cmd.env_remove(v);
     }
     cmd.current_dir(dir)
@@ -149,12 +160,14 @@ impl Corpus {
         self.lines.extend(text.lines().map(String::from));
     }
     fn hit(&mut self, rule: &'static str, text: &str, secret: &str) {
-        self.expected.push((self.lines.len() + 1, rule, redaction(secret)));
+        self.expected
+            .push((self.lines.len() + 1, rule, redaction(secret)));
         self.secrets.push(secret.to_string());
         self.quiet(text);
     }
     fn hit_pem(&mut self, rule: &'static str, text: &str) {
-        self.expected.push((self.lines.len() + 1, rule, pem_redaction(text)));
+        self.expected
+            .push((self.lines.len() + 1, rule, pem_redaction(text)));
         let body: String = text.lines().skip(1).take(2).collect();
         self.secrets.push(body);
         self.quiet(text);
@@ -214,7 +227,11 @@ fn true_positives() -> Corpus {
     c.quiet(&putty);
     // AWS
     let akid = format!("AKIA{}", pick(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 12));
-    c.hit("aws-access-key-id", &format!("aws_access_key_id = {akid}"), &akid);
+    c.hit(
+        "aws-access-key-id",
+        &format!("aws_access_key_id = {akid}"),
+        &akid,
+    );
     let aws_secret = mixed(40, 13).replace('q', "/").replace('Q', "+");
     let key_name = ["aws", "secret", "access", "key"].join("_");
     c.hit(
@@ -251,7 +268,10 @@ fn true_positives() -> Corpus {
         mixed(24, 35)
     );
     c.hit("slack-token", &format!("slack = {slack}"), &slack);
-    let hf = format!("hf_{}", mixed(34, 36).replace(|c: char| c.is_ascii_digit(), "x"));
+    let hf = format!(
+        "hf_{}",
+        mixed(34, 36).replace(|c: char| c.is_ascii_digit(), "x")
+    );
     c.hit("huggingface-token", &format!("HF_TOKEN={hf}"), &hf);
     // Generic assignments
     let pw = mixed(18, 37);
@@ -261,7 +281,11 @@ fn true_positives() -> Corpus {
     let db = format!("{}-{}", mixed(8, 39), mixed(8, 40));
     c.hit("generic-secret", &format!("DB_PASSWORD={db}"), &db);
     let cs = mixed(24, 41);
-    c.hit("generic-secret", &format!("{{\"client_secret\": \"{cs}\"}}"), &cs);
+    c.hit(
+        "generic-secret",
+        &format!("{{\"client_secret\": \"{cs}\"}}"),
+        &cs,
+    );
     c.quiet("# end");
     c
 }
@@ -279,7 +303,11 @@ fn near_misses() -> String {
     s += &format!("ssh-ed25519 {} user@host\n", b64(&random_bytes(51, 52)));
     s += &format!("ssh-rsa {} user@host\n", b64(&random_bytes(279, 53)));
     // Headers without a key (documentation) and a key type named in prose.
-    s += &format!("{}\n...\n{}\n", begin(&private("OPENSSH")), end(&private("OPENSSH")));
+    s += &format!(
+        "{}\n...\n{}\n",
+        begin(&private("OPENSSH")),
+        end(&private("OPENSSH"))
+    );
     s += "keys are stored as PKCS#8 (PRIVATE KEY) PEM files\n";
     // The documented AWS examples and other placeholders.
     s += &format!("aws_access_key_id = AKIA{}\n", "IOSFODNN7EXAMPLE");
@@ -316,7 +344,8 @@ fn near_misses() -> String {
     // A tokenizer configuration and code that names secrets.
     s += r#"{"bos_token": "<s>", "eos_token": "<|im_end|>", "pad_token": "[PAD]","#;
     s += "\n";
-    s += r#" "tokenizer_class": "LlamaTokenizerFast", "unk_token": "<unk>", "add_bos_token": true}"#;
+    s +=
+        r#" "tokenizer_class": "LlamaTokenizerFast", "unk_token": "<unk>", "add_bos_token": true}"#;
     s += "\n";
     s += "let token = read_token(path)?;\n";
     s += "    private_key: &private_key,\n";
@@ -346,7 +375,10 @@ fn corpus_reports_every_rule_on_its_line_and_never_the_secret() {
     for secret in &corpus.secrets {
         for out in [&run.stdout, &run.stderr] {
             assert!(!out.contains(&secret[4..]), "secret leaked: {out}");
-            assert!(!out.contains(&secret[secret.len() - 8..]), "secret leaked: {out}");
+            assert!(
+                !out.contains(&secret[secret.len() - 8..]),
+                "secret leaked: {out}"
+            );
         }
     }
 }
@@ -356,7 +388,10 @@ fn near_misses_stay_quiet() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "docs/near.txt", near_misses());
     let run = scan(dir.path(), &[]);
-    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
 }
 
 #[test]
@@ -373,7 +408,11 @@ fn gcp_service_account_file() {
         "client_email": "svc@demo.iam.gserviceaccount.com",
     }))
     .unwrap();
-    let at = json.lines().position(|l| l.contains("\"private_key\"")).unwrap() + 1;
+    let at = json
+        .lines()
+        .position(|l| l.contains("\"private_key\""))
+        .unwrap()
+        + 1;
     write(dir.path(), "sa.json", &json);
     let run = scan(dir.path(), &["sa.json"]);
     assert_eq!(run.code, 1, "{run:#?}");
@@ -407,7 +446,11 @@ fn file_names_that_mean_secrets() {
     let lf = ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF;
     let key_pem = ed.to_pkcs8_pem(lf).unwrap();
     write(d, "certs/server.key", key_pem.as_bytes());
-    write(d, "certs/server.pub.pem", ed.verifying_key().to_public_key_pem(lf).unwrap());
+    write(
+        d,
+        "certs/server.pub.pem",
+        ed.verifying_key().to_public_key_pem(lf).unwrap(),
+    );
     let der = ed.to_pkcs8_der().unwrap();
     write(d, "certs/server.der.key", der.as_bytes());
     let run = scan(d, &[]);
@@ -419,7 +462,12 @@ fn file_names_that_mean_secrets() {
             ".env: env-file".to_string(),
             "certs/client.p12: keystore-file".into(),
             format!("certs/server.der.key: der-private-key [DER, {der_len} bytes]"),
-            line("certs/server.key", 1, "private-key", &pem_redaction(&key_pem)),
+            line(
+                "certs/server.key",
+                1,
+                "private-key",
+                &pem_redaction(&key_pem)
+            ),
             "deploy/.env.production: env-file".into(),
             "home/.aws/credentials: credentials-file".into(),
             "home/.netrc: credentials-file".into(),
@@ -434,7 +482,10 @@ fn exit_codes_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "clean.txt", "nothing to see\n");
     let run = scan(dir.path(), &[]);
-    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
     // A missing path is an error (2) naming it; the other paths are still scanned.
     let hvs = format!("{}{}", ["hv", "s."].concat(), mixed(90, 100));
     write(dir.path(), "leak.txt", format!("t={hvs}\n"));
@@ -508,18 +559,30 @@ fn gitignore_is_respected_inside_a_work_tree() {
     );
     // From a subdirectory, and with a directory argument: paths as given.
     let run = scan(&d.join("src"), &[]);
-    assert_eq!(run.stdout, line("untracked.txt", 2, "github-token", &redaction(&t)) + "\n");
+    assert_eq!(
+        run.stdout,
+        line("untracked.txt", 2, "github-token", &redaction(&t)) + "\n"
+    );
     let run = scan(d, &["src"]);
-    assert_eq!(run.stdout, line("src/untracked.txt", 2, "github-token", &redaction(&t)) + "\n");
+    assert_eq!(
+        run.stdout,
+        line("src/untracked.txt", 2, "github-token", &redaction(&t)) + "\n"
+    );
     // A file named explicitly is scanned even when ignored.
     let run = scan(d, &["debug.log"]);
-    assert_eq!(run.stdout, line("debug.log", 1, "github-token", &redaction(&t)) + "\n");
+    assert_eq!(
+        run.stdout,
+        line("debug.log", 1, "github-token", &redaction(&t)) + "\n"
+    );
     // Outside a work tree there is nothing to respect: everything is scanned.
     let plain = tempfile::tempdir().unwrap();
     write(plain.path(), ".gitignore", "ignored/\n");
     write(plain.path(), "ignored/leak.txt", format!("{t}\n"));
     let run = scan(plain.path(), &[]);
-    assert_eq!(run.stdout, line("ignored/leak.txt", 1, "github-token", &redaction(&t)) + "\n");
+    assert_eq!(
+        run.stdout,
+        line("ignored/leak.txt", 1, "github-token", &redaction(&t)) + "\n"
+    );
 }
 
 #[test]
@@ -572,18 +635,27 @@ fn staged_scans_the_index_not_the_work_tree() {
     let plain = tempfile::tempdir().unwrap();
     let run = scan(plain.path(), &["--staged"]);
     assert_eq!(run.code, 2, "{run:#?}");
-    assert!(run.stderr.contains("not inside a git work tree"), "{run:#?}");
+    assert!(
+        run.stderr.contains("not inside a git work tree"),
+        "{run:#?}"
+    );
 }
 
 #[test]
 fn staged_before_the_first_commit() {
     let repo = git_repo();
     let d = repo.path();
-    let t = format!("hf_{}", mixed(34, 140).replace(|c: char| c.is_ascii_digit(), "k"));
+    let t = format!(
+        "hf_{}",
+        mixed(34, 140).replace(|c: char| c.is_ascii_digit(), "k")
+    );
     write(d, "x/y.txt", format!("{t}\n"));
     git_ok(d, &["add", "."]);
     let run = scan(d, &["--staged"]);
-    assert_eq!(run.stdout, line("x/y.txt", 1, "huggingface-token", &redaction(&t)) + "\n");
+    assert_eq!(
+        run.stdout,
+        line("x/y.txt", 1, "huggingface-token", &redaction(&t)) + "\n"
+    );
 }
 
 #[test]
@@ -599,7 +671,10 @@ fn install_hook_refuses_to_overwrite_and_blocks_commits() {
     let hook = d.join(".git/hooks/pre-commit");
     let script = std::fs::read_to_string(&hook).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111, 0o111);
+    assert_eq!(
+        std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111,
+        0o111
+    );
     // Again: refused, the hook untouched.
     std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
     let run = scan(d, &["--install-hook"]);
@@ -611,7 +686,10 @@ fn install_hook_refuses_to_overwrite_and_blocks_commits() {
             "./.git/hooks/pre-commit"
         )
     );
-    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho mine\n");
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
     assert_eq!(scan(d, &["--install-hook", "--force"]).code, 0);
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), script);
     // --install-hook takes no paths.
@@ -624,7 +702,10 @@ fn install_hook_refuses_to_overwrite_and_blocks_commits() {
     let t = format!("glpat-{}", mixed(20, 150));
     write(d, "leak.txt", format!("{t}\n"));
     git_ok(d, &["add", "leak.txt"]);
-    let out = git(d).args(["commit", "-q", "-m", "leak"]).output().unwrap();
+    let out = git(d)
+        .args(["commit", "-q", "-m", "leak"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "{out:?}");
     // git shows a hook's output on its stderr.
     let shown = String::from_utf8_lossy(&out.stderr);
@@ -638,7 +719,11 @@ fn outside_a_repository_install_hook_is_a_usage_error() {
     let plain = tempfile::tempdir().unwrap();
     let run = scan(plain.path(), &["--install-hook"]);
     assert_eq!(run.code, 2, "{run:#?}");
-    assert!(run.stderr.starts_with("modelseal: error: not inside a git work tree"), "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("modelseal: error: not inside a git work tree"),
+        "{run:#?}"
+    );
 }
 
 #[test]
@@ -665,7 +750,7 @@ fn pre_commit_framework_manifest_runs_our_command() {
         write(d, "ok.txt", "fine\n");
         git_ok(d, &["add", "."]);
         assert_eq!(scan(d, &args[2..]).code, 0);
-        write(d, "leak.txt", format!("{}\n", format!("ghs_{}", mixed(36, 160))));
+        write(d, "leak.txt", format!("ghs_{}\n", mixed(36, 160)));
         git_ok(d, &["add", "."]);
         assert_eq!(scan(d, &args[2..]).code, 1);
     }
@@ -679,7 +764,7 @@ fn large_binary_files_are_skipped_by_their_prefix() {
     let mut data = 4096u64.to_le_bytes().to_vec();
     data.extend_from_slice(b"{\"__metadata__\":{\"format\":\"pt\"}}");
     data.resize(64 * 1024, b' ');
-    data.extend_from_slice(format!("\n{}\n", format!("ghp_{}", mixed(36, 170))).as_bytes());
+    data.extend_from_slice(format!("\nghp_{}\n", mixed(36, 170)).as_bytes());
     data.extend_from_slice(&random_bytes(12 << 20, 171));
     write(dir.path(), "model.safetensors", &data);
     let run = scan(dir.path(), &[]);
@@ -694,5 +779,8 @@ fn large_binary_files_are_skipped_by_their_prefix() {
 fn this_repository_is_clean() {
     // What .ci/run does: the project's own tree, test sources included, reports nothing.
     let run = scan(Path::new(env!("CARGO_MANIFEST_DIR")), &["."]);
-    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
 }

@@ -172,8 +172,7 @@ fn relative_to_top(path: &Path, top: &Path) -> Option<PathBuf> {
     abs.strip_prefix(&top).ok().map(Path::to_path_buf)
 }
 
-fn load_allowlist(dir: &Path, out: &mut Outcome) -> anyhow::Result<Allowlist> {
-    let _ = out;
+fn load_allowlist(dir: &Path) -> anyhow::Result<Allowlist> {
     Allowlist::load(dir).map_err(|e| super::fail(Exit::Usage, e.to_string()))
 }
 
@@ -204,7 +203,7 @@ fn scan_path(path: &Path, out: &mut Outcome) -> anyhow::Result<()> {
             }
             None => (parent.to_path_buf(), path.file_name().map(PathBuf::from)),
         };
-        let allow = load_allowlist(&allow_dir, out)?;
+        let allow = load_allowlist(&allow_dir)?;
         let rel = rel.unwrap_or_else(|| path.to_path_buf());
         let mut report = Report::default();
         match secrets::scan_file(path, &rel, Follow::Yes) {
@@ -234,7 +233,7 @@ fn scan_dir(dir: &Path, out: &mut Outcome) -> anyhow::Result<()> {
                 })
                 .collect();
             let prefix = relative_to_top(dir, &top).unwrap_or_default();
-            let allow = load_allowlist(&top, out)?;
+            let allow = load_allowlist(&top)?;
             let mut report = secrets::scan_files(dir, &files);
             for f in &mut report.findings {
                 f.path = prefix.join(&f.path);
@@ -253,7 +252,7 @@ fn scan_dir(dir: &Path, out: &mut Outcome) -> anyhow::Result<()> {
                     return Ok(());
                 }
             };
-            let allow = load_allowlist(dir, out)?;
+            let allow = load_allowlist(dir)?;
             let report = secrets::scan_entries_report(dir, &entries);
             out.report(report, &allow, |p| under(dir, p))
         }
@@ -274,7 +273,7 @@ fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> anyhow::Result<()> {
         .into_iter()
         .filter(git::Staged::is_file)
         .collect();
-    let allow = load_allowlist(&top, out)?;
+    let allow = load_allowlist(&top)?;
     let mut report = Report::default();
     for s in &staged {
         report.findings.extend(secrets::scan_name(&s.path));
