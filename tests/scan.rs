@@ -527,6 +527,15 @@ fn allowlist_accepts_named_findings_only() {
             line("other.txt", 1, "gitlab-token", &redaction(&gl)),
         ]
     );
+    // A file named on the command line: the same allowlist, paths as given.
+    let run = scan(d, &["fixtures/a.txt", "./other.txt"]);
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        [
+            line("fixtures/a.txt", 2, "generic-secret", &redaction(&pw)),
+            line("./other.txt", 1, "gitlab-token", &redaction(&gl)),
+        ]
+    );
     // Everything allowed: success.
     write(d, ".modelseal-allow", "* **\n");
     assert_eq!(scan(d, &[]).code, 0);
@@ -630,6 +639,13 @@ fn staged_scans_the_index_not_the_work_tree() {
             line("c.txt", 1, "github-token", &redaction(&worktree_only)),
             "conf/.env: env-file".to_string(),
         ]
+    );
+    // The allowlist at the top of the work tree applies to the index too.
+    write(d, ".modelseal-allow", "env-file conf/.env\n");
+    let run = scan(d, &["--staged"]);
+    assert_eq!(
+        run.stdout,
+        line("a.txt", 3, "gitlab-token", &redaction(&staged_only)) + "\n"
     );
     // Outside a work tree --staged is a usage error.
     let plain = tempfile::tempdir().unwrap();

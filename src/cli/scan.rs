@@ -1,5 +1,8 @@
 //! `modelseal scan`: report private keys and credentials in files, in the git index
 //! (`--staged`, for a pre-commit hook), and install that hook.
+//!
+//! `.modelseal-allow` is read from the top of the git work tree; outside one, from the scanned
+//! directory (or the current directory for a file named on the command line).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -201,7 +204,11 @@ fn scan_path(path: &Path, out: &mut Outcome) -> anyhow::Result<()> {
                 let rel = relative_to_top(path, &top);
                 (top, rel)
             }
-            None => (parent.to_path_buf(), path.file_name().map(PathBuf::from)),
+            // Outside a work tree: the current directory's allowlist, paths as given.
+            None => (
+                PathBuf::from("."),
+                Some(path.strip_prefix("./").unwrap_or(path).to_path_buf()),
+            ),
         };
         let allow = load_allowlist(&allow_dir)?;
         let rel = rel.unwrap_or_else(|| path.to_path_buf());
