@@ -126,13 +126,6 @@ pub fn scan_content(rel: &Path, mut reader: impl Read, size: u64) -> io::Result<
     }
 }
 
-/// Findings for one file's name and content held in memory (a staged blob).
-pub fn scan_bytes(rel: &Path, content: &[u8]) -> Vec<Finding> {
-    let mut out: Vec<Finding> = scan_name(rel).into_iter().collect();
-    out.extend(scan_content(rel, content, content.len() as u64).expect("reading memory"));
-    out
-}
-
 /// Findings for the regular file at `path`, reported as `rel`. With `Follow::No` a symlink is
 /// refused as an error; callers skip symlinks they do not mean to scan before calling.
 pub fn scan_file(path: &Path, rel: &Path, follow: Follow) -> Result<Vec<Finding>, FileError> {

@@ -527,6 +527,12 @@ fn allowlist_accepts_named_findings_only() {
             line("other.txt", 1, "gitlab-token", &redaction(&gl)),
         ]
     );
+    assert!(
+        run.stderr.starts_with(
+            "modelseal: 2 possible secrets in 2 files (3 more accepted by .modelseal-allow);"
+        ),
+        "{run:#?}"
+    );
     // A file named on the command line: the same allowlist, paths as given.
     let run = scan(d, &["fixtures/a.txt", "./other.txt"]);
     assert_eq!(

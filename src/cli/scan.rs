@@ -116,9 +116,13 @@ impl Outcome {
 
     fn finish(self) -> anyhow::Result<Exit> {
         if self.findings > 0 {
+            let allowed = match self.allowed {
+                0 => String::new(),
+                n => format!(" ({n} more accepted by {})", secrets::allowlist::FILE_NAME),
+            };
             eprintln!(
-                "modelseal: {} possible secret{} in {} file{}; remove {}, or accept one on \
-                 purpose in {}",
+                "modelseal: {} possible secret{} in {} file{}{allowed}; remove {}, or accept \
+                 one on purpose in {}",
                 self.findings,
                 plural(self.findings),
                 self.files.len(),
