@@ -806,3 +806,21 @@ fn this_repository_is_clean() {
         (0, "", "")
     );
 }
+
+#[test]
+fn names_are_escaped_so_they_cannot_forge_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = format!("glpat-{}", mixed(20, 180));
+    write(dir.path(), "x\nok.txt: fine\x1b[2J.txt", format!("{t}\n"));
+    let run = scan(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        line(
+            "x\\nok.txt: fine\\u{1b}[2J.txt",
+            1,
+            "gitlab-token",
+            &redaction(&t)
+        ) + "\n"
+    );
+}

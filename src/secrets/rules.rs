@@ -173,7 +173,14 @@ fn body_extent(text: &[u8], start: usize) -> (usize, usize) {
         count += run;
         end = pos + run;
         match term {
-            Some(t) => pos = end + t,
+            // Indented bodies (YAML block scalars) continue after the indentation.
+            Some(t) => {
+                pos = end + t;
+                pos += text[pos..]
+                    .iter()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count();
+            }
             None => break,
         }
     }

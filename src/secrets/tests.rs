@@ -265,3 +265,52 @@ fn leak_guard_over_walked_entries() {
         ]
     );
 }
+
+#[test]
+fn indented_pem_in_yaml_counts_its_whole_body() {
+    let begin = format!(
+        "{}BEGIN {}-----",
+        "-----",
+        ["RSA", "PRIVATE", "KEY"].join(" ")
+    );
+    let body = b64(&random(96, 9));
+    let (a, b) = body.split_at(64);
+    let yaml = format!("tls:\n  key: |\n    {begin}\n    {a}\n    {b}\n    -----END\n");
+    let f = scan_text(Path::new("v.yaml"), yaml.as_bytes());
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].line, f[0].rule), (Some(3), PRIVATE_KEY));
+    assert_eq!(
+        f[0].redacted,
+        format!("{}... ({} chars)", &body[..4], body.len())
+    );
+}
+
+proptest::proptest! {
+    /// The rules never panic, whatever the bytes, even around the fragments they look for;
+    /// every finding has a line within the text.
+    #[test]
+    fn rules_never_panic(
+        parts in proptest::collection::vec(
+            (0usize..12, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)),
+            0..24,
+        )
+    ) {
+        let begin = format!("{}BEGIN {}-----", "-----", ["PRIVATE", "KEY"].join(" "));
+        let fragments: [&[u8]; 12] = [
+            begin.as_bytes(), b"PuTTY-User-Key-File-2: x\nPrivate-Lines: 1\n", b"\\n",
+            b"password = \"", b"AKIA", b"ghp_", b"xoxb-1-", b"s.", b"\"type\": \"service_account\"",
+            b"\"private_key\": \"-----BEGIN", b"\r\n", b"hvs.",
+        ];
+        let mut text = Vec::new();
+        for (i, bytes) in parts {
+            text.extend_from_slice(fragments[i]);
+            text.extend_from_slice(&bytes);
+        }
+        let lines = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        for f in scan_text(Path::new("p"), &text) {
+            let line = f.line.unwrap();
+            proptest::prop_assert!(line >= 1 && line <= lines);
+        }
+        let _ = sniff(&text);
+    }
+}
