@@ -97,12 +97,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// expected problem (each `needles` entry must appear in some stderr line), no "OK" for
 /// anything on stdout, and nothing written below `dir`.
 #[track_caller]
-pub fn assert_refused(
-    dir: &Path,
-    args: &[&str],
-    code: i32,
-    needles: &[&str],
-) -> Run {
+pub fn assert_refused(dir: &Path, args: &[&str], code: i32, needles: &[&str]) -> Run {
     let before = snapshot(dir);
     let run = run_in(dir, args);
     assert_eq!(run.code, code, "exit code for {args:?}: {run:#?}");
@@ -139,4 +134,31 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
             (x >> 24) as u8
         })
         .collect()
+}
+
+/// An external tool the tests compare against: `$MODELSEAL_<NAME>` (upper-case, `-` as `_`),
+/// else PATH, else the project's cache (`.cache/<name>/bin/<name>`, where scripts/test installs
+/// it). Missing tools fail the test with the command that installs them: never skipped.
+pub fn tool(name: &str) -> PathBuf {
+    let var = format!("MODELSEAL_{}", name.to_uppercase().replace('-', "_"));
+    if let Some(p) = std::env::var_os(&var) {
+        return PathBuf::from(p);
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    let cached = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache")
+        .join(name)
+        .join("bin")
+        .join(name);
+    if cached.is_file() {
+        return cached;
+    }
+    panic!("{name} is needed by this test and was not found (set {var}, or run scripts/install-{name}, which scripts/test runs)");
 }

@@ -8,5 +8,8 @@ use super::Global;
 pub struct VaultArgs {}
 
 pub fn run(_args: VaultArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(Exit::Internal, "'vault' is not implemented yet"))
+    Err(super::fail(
+        Exit::Internal,
+        "'vault' is not implemented yet",
+    ))
 }
