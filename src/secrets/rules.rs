@@ -20,7 +20,7 @@ pub const DER_PRIVATE_KEY: &str = "der-private-key";
 /// An AWS access key id (`AKIA…`, `ASIA…`).
 pub const AWS_ACCESS_KEY_ID: &str = "aws-access-key-id";
 /// An AWS secret access key assigned to an AWS-named setting.
-pub const AWS_SECRET_ACCESS_KEY: &str = "aws-secret-access-key";
+pub const AWS_SECRET_KEY: &str = "aws-secret-access-key";
 /// A Google Cloud service-account key file (JSON with `"type": "service_account"` and a key).
 pub const GCP_SERVICE_ACCOUNT: &str = "gcp-service-account";
 /// A HashiCorp Vault / OpenBao token (`hvs.`, `hvb.`, `hvr.`, legacy `s.`).
@@ -51,7 +51,7 @@ pub const RULES: &[(&str, &str)] = &[
     (PUTTY_PRIVATE_KEY, "PuTTY private key"),
     (DER_PRIVATE_KEY, "DER-encoded PKCS#8 private key"),
     (AWS_ACCESS_KEY_ID, "AWS access key id"),
-    (AWS_SECRET_ACCESS_KEY, "AWS secret access key"),
+    (AWS_SECRET_KEY, "AWS secret access key"),
     (GCP_SERVICE_ACCOUNT, "Google Cloud service-account key"),
     (VAULT_TOKEN, "Vault/OpenBao token"),
     (GITHUB_TOKEN, "GitHub token"),
@@ -317,7 +317,7 @@ pub fn content_hits(text: &[u8]) -> Vec<Hit> {
     token_hits(
         text,
         &AWS_SECRET,
-        AWS_SECRET_ACCESS_KEY,
+        AWS_SECRET_KEY,
         |t| {
             has(t, u8::is_ascii_uppercase)
                 && has(t, u8::is_ascii_lowercase)

@@ -101,13 +101,13 @@ fn aws_keys_need_their_shape_and_context() {
     let name = ["aws", "secret", "access", "key"].join("_");
     assert_eq!(
         found(&format!("[default]\n{} = {secret}\n", name.to_uppercase())),
-        [(2, AWS_SECRET_ACCESS_KEY)]
+        [(2, AWS_SECRET_KEY)]
     );
     // A 40-hex SHA-1 in that place has no upper case: not reported as AWS.
     let sha1 = "0123456789abcdef0123456789abcdef01234567";
     assert!(!found(&format!("{name} = {sha1}\n"))
         .iter()
-        .any(|(_, r)| *r == AWS_SECRET_ACCESS_KEY));
+        .any(|(_, r)| *r == AWS_SECRET_KEY));
 }
 
 #[test]
