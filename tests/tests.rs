@@ -5,6 +5,7 @@ mod golden;
 mod hash;
 mod interop;
 mod properties;
+mod scan;
 mod special;
 mod tools;
 mod util;
