@@ -7,6 +7,7 @@ mod interop;
 mod kit;
 mod properties;
 mod props;
+mod scan;
 mod sign;
 mod signature_vectors;
 mod special;
