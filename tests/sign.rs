@@ -555,3 +555,57 @@ fn sign_checks_where_it_writes_before_hashing() {
     );
     assert_refused(dir.path(), &["sign", "m"], 2, &["sign needs --key KEY"]);
 }
+
+#[test]
+fn the_leak_guard_refuses_private_keys_and_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "k", "ed25519");
+    let k = key.to_str().unwrap();
+    let m = abc_model(dir.path(), "m");
+    // A private key left in the model (the key made above, copied in), built at run time.
+    let private = std::fs::read_to_string(&key).unwrap();
+    assert!(private.contains(concat!("-----BEGIN ", "PRIVATE KEY-----")));
+    write(&m, "deploy/signing.pem", &private);
+    write(&m, ".env", "API_URL=https://example.com\n");
+    // A random 40-character AWS-shaped secret access key, made at run time.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let secret: String = random_bytes(40, 99)
+        .iter()
+        .map(|b| alphabet[(*b as usize) % 64] as char)
+        .collect();
+    write(
+        &m,
+        "config/settings.ini",
+        format!("aws_secret_access_key = {secret}\n"),
+    );
+    let run = assert_refused(
+        dir.path(),
+        &["sign", "m", "--key", k],
+        1,
+        &[
+            "deploy/signing.pem:1: private-key",
+            ".env: env-file",
+            "config/settings.ini:1: aws-secret-access-key",
+            "refusing to sign: 3 files look like private keys or credentials",
+        ],
+    );
+    // The secrets themselves are never printed.
+    assert!(!run.stderr.contains(&secret[4..]), "{run:?}");
+    assert!(
+        !run.stderr.contains(&private.lines().nth(1).unwrap()[4..]),
+        "{run:?}"
+    );
+    // Accepting one file on purpose leaves the others refused.
+    let run = assert_refused(
+        dir.path(),
+        &["sign", "m", "--key", k, "--allow-secret", ".env"],
+        1,
+        &["deploy/signing.pem:1: private-key"],
+    );
+    assert!(!run.stderr.contains(".env"), "{run:?}");
+    // Removing the key and the credentials, and accepting .env, signs.
+    std::fs::remove_file(m.join("deploy/signing.pem")).unwrap();
+    std::fs::remove_file(m.join("config/settings.ini")).unwrap();
+    sign(dir.path(), "m", &key, &["--allow-secret", "m/.env"]);
+    verify(dir.path(), "m", "m/model.sig", &public, &[]).ok();
+}

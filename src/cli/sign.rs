@@ -135,11 +135,15 @@ pub fn sign_error(e: SignError) -> anyhow::Error {
         SignError::Secrets(list) => {
             for f in list {
                 let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+                let shown = if f.redacted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", f.redacted)
+                };
                 eprintln!(
-                    "modelseal: {}{line}: {} ({})",
+                    "modelseal: {}{line}: {}{shown}",
                     display_path(&f.path),
-                    f.rule,
-                    f.redacted
+                    f.rule
                 );
             }
         }
