@@ -9,6 +9,7 @@ pub mod dsse;
 pub mod engine;
 pub mod escape;
 pub mod exit;
+pub mod guard;
 pub mod keyfile;
 pub mod keys;
 mod mmap_window;
