@@ -1,15 +1,417 @@
-//! `modelseal guard` (not implemented yet).
+//! `modelseal guard`: verify a model, then become the command (a container entrypoint).
+//!
+//! Order matters: signals are blocked before any thread exists (PID 1 must stay stoppable
+//! while it hashes); the configuration is resolved and every weakening logged; the model is
+//! verified with the same library calls as `verify` / `check`; only then, with the signal
+//! mask put back and the credentials removed from the environment, the process execs.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use modelseal::bundle::read_bundle;
+use modelseal::digest::Algorithm;
+use modelseal::escape::{display_bytes, display_path};
 use modelseal::exit::Exit;
+use modelseal::guard::checkfile::{
+    read_checkfile, verify_checkfile, CheckfileError, CheckfileOptions,
+};
+use modelseal::guard::config::{self, Config, Flags, Source, Sourced};
+use modelseal::guard::environment;
+use modelseal::guard::exec::exec;
+use modelseal::guard::signals::Interrupts;
+use modelseal::model::Model;
+use modelseal::progress::ProgressSink;
+use modelseal::verify::{verify_digest, verify_model_with_progress};
+use serde_json::{json, Value};
 
+use super::check::UntaggedAlgo;
+use super::progress::LazyBar;
+use super::verify::{digest_mismatch, load_keys, report_error, report_failures, verify_options};
 use super::Global;
 
+/// Verify a model, then exec COMMAND in place of modelseal (a container entrypoint).
+///
+/// The sources are those of `verify` and `check`: a signed bundle with trusted keys, a
+/// literal digest, or a checkfile that must list every file of the model. Each flag has an
+/// environment variable for images configured with `ENV`; flags win. On any failure the
+/// command is not started and the exit status says why (1 verification failed, 2 usage or
+/// configuration, 126 not executable, 127 not found, 128+N signal N).
 #[derive(clap::Args)]
-pub struct GuardArgs {}
+#[command(after_help = AFTER_HELP)]
+pub struct GuardArgs {
+    /// The model: a directory or a single file [env: MODELSEAL_MODEL].
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// The signed bundle to verify the model against [env: MODELSEAL_SIGNATURE].
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    /// A trusted public key, or a directory of *.pub / *.pem keys. Repeatable [env:
+    /// MODELSEAL_KEYS, ':'-separated].
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// A single-file model's digest: sha256:HEX or blake3:HEX [env: MODELSEAL_EXPECT].
+    #[arg(long, value_name = "ALGO:HEX")]
+    pub expect: Option<String>,
+    /// A checkfile (sha256sum, b3sum or --tag lines, names as `check` reads them) that must
+    /// list every file of the model [env: MODELSEAL_CHECKFILE].
+    #[arg(long, value_name = "FILE")]
+    pub checkfile: Option<PathBuf>,
+    /// Algorithm of the checkfile's untagged lines [env: MODELSEAL_CHECKFILE_ALGO; default:
+    /// sha256].
+    #[arg(long, value_enum, value_name = "ALGO")]
+    pub algo: Option<UntaggedAlgo>,
+    /// Weakens policy: check the listed files only, count unlisted ones (logged).
+    #[arg(long)]
+    pub ignore_unsigned_files: bool,
+    /// Weakens policy: leave this path of the model out (logged). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Pass this credential variable to the command after all (by default VAULT_TOKEN,
+    /// AppRole and JWT variables and passphrases are removed). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub keep_env: Vec<OsString>,
+    /// No success line on stderr [env: MODELSEAL_QUIET=1].
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the effective configuration (JSON, secrets redacted) and exit without verifying
+    /// or starting anything.
+    #[arg(long)]
+    pub print_config: bool,
+    /// The command to exec after a successful verification, after `--`: no shell, the
+    /// arguments exactly as given, searched in PATH.
+    #[arg(
+        last = true,
+        value_name = "COMMAND",
+        required_unless_present = "print_config",
+        value_parser = clap::value_parser!(OsString)
+    )]
+    pub command: Vec<OsString>,
+}
 
-pub fn run(_args: GuardArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(
-        Exit::Internal,
-        "'guard' is not implemented yet",
-    ))
+const AFTER_HELP: &str = "\
+Environment (flags win):
+  MODELSEAL_MODEL, MODELSEAL_SIGNATURE, MODELSEAL_KEYS, MODELSEAL_EXPECT, MODELSEAL_CHECKFILE,
+  MODELSEAL_CHECKFILE_ALGO, MODELSEAL_QUIET, MODELSEAL_THREADS.
+  The environment can weaken verification (MODELSEAL_IGNORE_UNSIGNED_FILES=1,
+  MODELSEAL_IGNORE_PATHS=a:b) only if MODELSEAL_ALLOW_WEAKENING names each weakening
+  (ignore-unsigned-files, ignore-paths, skip-tls-verify); otherwise guard exits 2.
+
+Example (Dockerfile):
+  ENTRYPOINT [\"modelseal\", \"guard\", \"--model\", \"/models/demo\", \"--signature\",
+              \"/models/demo/model.sig\", \"--key\", \"/etc/modelseal/keys\", \"--\"]
+  CMD [\"python\", \"serve.py\"]";
+
+/// The command as named in messages: its first word, escaped.
+fn command_name(command: &[OsString]) -> String {
+    command
+        .first()
+        .map(display_path)
+        .unwrap_or_else(|| "the command".into())
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGQUIT => "SIGQUIT".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// After clap refused the command line: if it was a `guard` invocation, say that the
+/// command was not started (the last line of stderr, as for every other failure).
+pub fn note_parse_error() {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let dashes = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    if !args[..dashes].iter().any(|a| a == "guard") {
+        return;
+    }
+    let name = command_name(args.get(dashes + 1..).unwrap_or_default());
+    eprintln!("modelseal: error: {name} was not started: invalid arguments (see above)");
+}
+
+pub fn run(args: GuardArgs, global: &Global) -> anyhow::Result<Exit> {
+    let name = command_name(&args.command);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard(args, global)));
+    let result = match outcome {
+        Ok(r) => r,
+        Err(_) => Err(super::fail(Exit::Internal, "internal error (a bug)")),
+    };
+    result.with_context(|| format!("{name} was not started"))
+}
+
+fn flags(args: &GuardArgs) -> Flags {
+    Flags {
+        model: args.model.clone(),
+        signature: args.signature.clone(),
+        keys: args.key.clone(),
+        expect: args.expect.clone(),
+        checkfile: args.checkfile.clone(),
+        checkfile_algo: args.algo.map(|a| match a {
+            UntaggedAlgo::Sha256 => Algorithm::Sha256,
+            UntaggedAlgo::Blake3 => Algorithm::Blake3,
+        }),
+        ignore_unsigned_files: args.ignore_unsigned_files,
+        ignore_paths: args.ignore_paths.clone(),
+        quiet: args.quiet,
+    }
+}
+
+fn guard(args: GuardArgs, global: &Global) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    // Before any thread exists: every thread started later inherits the blocked mask.
+    let interrupts =
+        Interrupts::block().map_err(|e| super::fail(Exit::Internal, format!("signals: {e}")))?;
+    let name = command_name(&args.command);
+    interrupts
+        .watch(move |sig| {
+            eprintln!(
+                "modelseal: error: {name} was not started: interrupted by {} during verification",
+                signal_name(sig)
+            );
+            std::process::exit(Exit::Signal(sig).code());
+        })
+        .map_err(|e| super::fail(Exit::Internal, format!("signals: {e}")))?;
+
+    let config = config::resolve(&flags(&args), &config::process_env)
+        .map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+    let removed = environment::to_remove(std::env::vars_os().map(|(k, _)| k), &args.keep_env);
+    if args.print_config {
+        let out = print_config(&config, &args, &removed, global);
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(Exit::Success);
+    }
+    for w in &config.weakenings {
+        eprintln!("modelseal: warning: {w}");
+    }
+
+    let summary = verify(&config, global)?;
+    if !config.quiet.value {
+        eprintln!(
+            "modelseal: verified {} ({summary}) in {} ms; starting {}",
+            display_path(&config.model.value),
+            started.elapsed().as_millis(),
+            command_name(&args.command)
+        );
+    }
+    if let Some(sig) = interrupts.pending() {
+        return Err(super::fail(
+            Exit::Signal(sig),
+            format!("interrupted by {}", signal_name(sig)),
+        ));
+    }
+    interrupts
+        .restore()
+        .map_err(|e| super::fail(Exit::Internal, format!("signals: {e}")))?;
+    let e = exec(&args.command, &removed);
+    Err(super::fail(e.exit(), e.to_string()))
+}
+
+/// Counts the bytes hashed, passing progress on to the bar.
+struct Counted<'a> {
+    bar: &'a LazyBar,
+    bytes: AtomicU64,
+}
+
+impl ProgressSink for Counted<'_> {
+    fn start(&self, total_bytes: u64) {
+        self.bar.start(total_bytes);
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.bar.advance(bytes);
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Verify the model as `config` says; on success, a summary of what was verified.
+fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
+    let model_path = &config.model.value;
+    match &config.source {
+        Source::Digest(expected) => {
+            let shown = display_path(model_path);
+            match verify_digest(model_path, &expected.value) {
+                Err(e) => Err(super::fail(Exit::Failure, e.to_string())),
+                Ok((false, actual)) => Err(digest_mismatch(&shown, &expected.value, &actual)),
+                Ok((true, _)) => {
+                    let bytes = std::fs::metadata(model_path).map(|m| m.len()).unwrap_or(0);
+                    Ok(format!(
+                        "1 file, {bytes} bytes, {} digest from {}",
+                        expected.value.algorithm, expected.origin
+                    ))
+                }
+            }
+        }
+        Source::Signature { bundle, keys } => {
+            let trusted = load_keys(&keys.value)?;
+            let sig = &bundle.value;
+            let bundle_bytes =
+                read_bundle(sig).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+            let model = locate(model_path)?;
+            let opts = verify_options(
+                config.ignore_unsigned_files.value,
+                &config.ignore_paths.value,
+                &model,
+                Some(sig),
+            )?;
+            let bar = LazyBar::new(global.progress, false);
+            let counted = Counted {
+                bar: &bar,
+                bytes: AtomicU64::new(0),
+            };
+            let result = modelseal::tree::with_threads(global.threads(), || {
+                verify_model_with_progress(&model, &bundle_bytes, &trusted, &opts, &counted)
+            });
+            let bytes = counted.bytes.load(Ordering::Relaxed);
+            bar.finish();
+            let report = result.map_err(|e| report_error(sig, e, false))?;
+            if !report.passed() {
+                return Err(report_failures(&report.files));
+            }
+            Ok(format!(
+                "{}, {} bytes{}, signed by {} key {}",
+                plural(report.verified(), "file", "files"),
+                bytes,
+                skipped(report.skipped_unsigned(), report.ignored.len()),
+                report.scheme.name(),
+                report.key_hint
+            ))
+        }
+        Source::Checkfile { file, untagged } => {
+            let entries = read_checkfile(&file.value, untagged.value).map_err(checkfile_error)?;
+            let model = locate(model_path)?;
+            let vopts = verify_options(
+                config.ignore_unsigned_files.value,
+                &config.ignore_paths.value,
+                &model,
+                None,
+            )?;
+            let opts = CheckfileOptions {
+                ignore_unsigned_files: vopts.ignore_unsigned_files,
+                ignore: vopts.ignore,
+            };
+            let bar = LazyBar::new(global.progress, false);
+            let result = modelseal::tree::with_threads(global.threads(), || {
+                verify_checkfile(&model, &file.value, &entries, &opts, &bar)
+            });
+            bar.finish();
+            let report = result.map_err(checkfile_error)?;
+            if !report.passed() {
+                return Err(report_failures(&report.files));
+            }
+            Ok(format!(
+                "{}, {} bytes{}, checkfile {}",
+                plural(report.verified(), "file", "files"),
+                report.bytes,
+                skipped(report.skipped_unsigned(), report.ignored.len()),
+                display_path(&file.value)
+            ))
+        }
+    }
+}
+
+fn skipped(unsigned: usize, ignored: usize) -> String {
+    let mut s = String::new();
+    if unsigned > 0 {
+        s += &format!(
+            ", {} not checked",
+            plural(unsigned, "unlisted file", "unlisted files")
+        );
+    }
+    if ignored > 0 {
+        s += &format!(", {} ignored", plural(ignored, "path", "paths"));
+    }
+    s
+}
+
+fn locate(path: &Path) -> anyhow::Result<Model> {
+    Model::locate(path).map_err(|e| super::fail(Exit::Failure, e.to_string()))
+}
+
+/// An unreadable checkfile is a configuration error (2), as in `check`; one that is wrong
+/// (malformed, empty, naming files outside the model) fails verification (1).
+fn checkfile_error(e: CheckfileError) -> anyhow::Error {
+    let exit = match e {
+        CheckfileError::Read { .. } | CheckfileError::Open { .. } => Exit::Usage,
+        _ => Exit::Failure,
+    };
+    super::fail(exit, e.to_string())
+}
+
+fn sourced<T: serde::Serialize>(s: &Sourced<T>) -> Value {
+    json!({"value": s.value, "from": s.origin.to_string()})
+}
+
+fn path_value(s: &Sourced<PathBuf>) -> Value {
+    json!({"value": display_path(&s.value), "from": s.origin.to_string()})
+}
+
+fn paths_value(s: &Sourced<Vec<PathBuf>>) -> Value {
+    let list: Vec<String> = s.value.iter().map(display_path).collect();
+    json!({"value": list, "from": s.origin.to_string()})
+}
+
+/// The effective configuration. Nothing secret is in it: variables removed from the command's
+/// environment are listed by name only.
+fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global: &Global) -> Value {
+    let mut source = serde_json::Map::new();
+    source.insert("kind".into(), json!(config.source.kind()));
+    match &config.source {
+        Source::Signature { bundle, keys } => {
+            source.insert("signature".into(), path_value(bundle));
+            source.insert("keys".into(), paths_value(keys));
+        }
+        Source::Digest(d) => {
+            source.insert(
+                "expect".into(),
+                json!({"value": d.value.prefixed(), "from": d.origin.to_string()}),
+            );
+        }
+        Source::Checkfile { file, untagged } => {
+            source.insert("checkfile".into(), path_value(file));
+            source.insert(
+                "algo".into(),
+                json!({"value": untagged.value.name(), "from": untagged.origin.to_string()}),
+            );
+        }
+    }
+    let names = |list: &[OsString]| -> Vec<String> { list.iter().map(display_path).collect() };
+    json!({
+        "model": path_value(&config.model),
+        "source": source,
+        "ignore_unsigned_files": sourced(&config.ignore_unsigned_files),
+        "ignore_paths": paths_value(&config.ignore_paths),
+        "quiet": sourced(&config.quiet),
+        "threads": global.threads,
+        "allow_weakening": config.allowed.iter().map(|w| w.name()).collect::<Vec<_>>(),
+        "weakenings": config.weakenings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        "keep_env": names(&args.keep_env),
+        "removed_from_environment": names(removed),
+        "command": args.command.iter().map(|a| display_bytes(a.as_encoded_bytes())).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modelseal::guard::config::Origin;
+
+    #[test]
+    fn origins_read_as_flags_and_variables() {
+        assert_eq!(Origin::Flag("--model").to_string(), "--model");
+        assert_eq!(
+            Origin::Env("MODELSEAL_MODEL").to_string(),
+            "MODELSEAL_MODEL"
+        );
+        assert_eq!(signal_name(libc::SIGTERM), "SIGTERM");
+        assert_eq!(command_name(&[]), "the command");
+    }
 }

@@ -71,6 +71,9 @@ pub fn run() -> Exit {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            if e.use_stderr() {
+                guard::note_parse_error();
+            }
             return if e.use_stderr() {
                 Exit::Usage
             } else {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use modelseal::bundle::read_bundle;
-use modelseal::digest::parse_expected;
+use modelseal::digest::{parse_expected, Digest};
 use modelseal::escape::display_path;
 use modelseal::exit::Exit;
 use modelseal::keyfile::read_key_text;
@@ -12,7 +12,8 @@ use modelseal::keys::PublicKey;
 use modelseal::model::Model;
 use modelseal::statement::StatementError;
 use modelseal::verify::{
-    verify_digest, verify_model_with_progress, Outcome, Report, VerifyError, VerifyOptions,
+    verify_digest, verify_model_with_progress, FileReport, Outcome, Report, VerifyError,
+    VerifyOptions,
 };
 use serde_json::json;
 
@@ -66,14 +67,14 @@ fn expect(args: &VerifyArgs) -> anyhow::Result<Exit> {
             println!("{shown}: OK");
             Ok(Exit::Success)
         }
-        Ok((false, actual)) => {
-            eprintln!("modelseal: {shown}: digest mismatch: expected {expected}, found {actual}");
-            Err(super::fail(
-                Exit::Failure,
-                format!("{shown}: verification failed"),
-            ))
-        }
+        Ok((false, actual)) => Err(digest_mismatch(&shown, &expected, &actual)),
     }
+}
+
+/// Print a literal digest's mismatch (the file's name, expected and found) and return the error.
+pub fn digest_mismatch(shown: &str, expected: &Digest, actual: &Digest) -> anyhow::Error {
+    eprintln!("modelseal: {shown}: digest mismatch: expected {expected}, found {actual}");
+    super::fail(Exit::Failure, format!("{shown}: verification failed"))
 }
 
 /// Print a failure that stopped verification before the files, and return the error.
@@ -98,6 +99,41 @@ pub fn report_error(sig: &Path, e: VerifyError, json: bool) -> anyhow::Error {
         );
     }
     super::fail(Exit::Failure, format!("{}: {e}", display_path(sig)))
+}
+
+/// Print one stderr line per failed file (name, check, expected, found) and return the
+/// summary error (exit 1), which says so when nothing was verified at all.
+pub fn report_failures(files: &[FileReport]) -> anyhow::Error {
+    let (mut verified, mut failed) = (0, 0);
+    for f in files {
+        match &f.outcome {
+            Outcome::Failed {
+                reason,
+                expected,
+                actual,
+            } => {
+                failed += 1;
+                eprintln!(
+                    "modelseal: {}: {}: expected {expected}, found {actual}",
+                    f.name,
+                    reason.describe()
+                );
+            }
+            Outcome::Verified => verified += 1,
+            Outcome::Unsigned => {}
+        }
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let message = if verified == 0 && failed == 0 {
+        "verification failed: nothing was verified".to_string()
+    } else {
+        format!(
+            "verification failed: {failed} problem{}, {verified} file{} verified",
+            plural(failed),
+            plural(verified)
+        )
+    };
+    super::fail(Exit::Failure, message)
 }
 
 /// Print a report (text or JSON Lines); the exit status follows `report.passed()`.
@@ -130,32 +166,7 @@ pub fn print_report(report: &Report, json: bool) -> anyhow::Result<Exit> {
         );
     }
     if !ok {
-        for f in &report.files {
-            if let Outcome::Failed {
-                reason,
-                expected,
-                actual,
-            } = &f.outcome
-            {
-                eprintln!(
-                    "modelseal: {}: {}: expected {expected}, found {actual}",
-                    f.name,
-                    reason.describe()
-                );
-            }
-        }
-        let message = if report.verified() == 0 && report.failed() == 0 {
-            "verification failed: nothing was verified".to_string()
-        } else {
-            format!(
-                "verification failed: {} problem{}, {} file{} verified",
-                report.failed(),
-                if report.failed() == 1 { "" } else { "s" },
-                report.verified(),
-                if report.verified() == 1 { "" } else { "s" }
-            )
-        };
-        return Err(super::fail(Exit::Failure, message));
+        return Err(report_failures(&report.files));
     }
     if !json {
         for f in &report.files {
@@ -188,14 +199,29 @@ pub fn print_report(report: &Report, json: bool) -> anyhow::Result<Exit> {
 
 /// Model-relative `--ignore-paths`, and the signature's own path when inside the model.
 pub fn options(args: &VerifyArgs, model: &Model, sig: &Path) -> anyhow::Result<VerifyOptions> {
+    verify_options(
+        args.ignore_unsigned_files,
+        &args.ignore_paths,
+        model,
+        Some(sig),
+    )
+}
+
+/// [`options`] from its parts (`guard` has no [`VerifyArgs`]); `sig`: the bundle or checkfile.
+pub fn verify_options(
+    ignore_unsigned_files: bool,
+    ignore_paths: &[PathBuf],
+    model: &Model,
+    sig: Option<&Path>,
+) -> anyhow::Result<VerifyOptions> {
     let mut opts = VerifyOptions {
-        ignore_unsigned_files: args.ignore_unsigned_files,
+        ignore_unsigned_files,
         ignore: Vec::new(),
         signature_rel: None,
     };
     if model.single.is_none() {
-        opts.signature_rel = model.location(sig);
-        for p in &args.ignore_paths {
+        opts.signature_rel = sig.and_then(|s| model.location(s));
+        for p in ignore_paths {
             let rel = model.relative(p).ok_or_else(|| {
                 super::fail(
                     Exit::Usage,
