@@ -2,6 +2,7 @@
 
 mod check;
 mod golden;
+mod guard;
 mod hash;
 mod interop;
 mod kit;
