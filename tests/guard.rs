@@ -565,17 +565,9 @@ fn as_pid_1_sigterm_and_sigint_stop_verification() {
         .unwrap();
     let wrong = format!("sha256:{}", "0".repeat(64));
     for (signal, name, code) in [("-TERM", "SIGTERM", 143), ("-INT", "SIGINT", 130)] {
-        let mut cmd = Command::new("unshare");
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy();
-            if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("MODELSEAL_") {
-                cmd.env_remove(&*k);
-            }
-        }
-        let child = cmd
-            .current_dir(dir.path())
-            .args(["--pid", "--fork", bin()])
-            .args([
+        let child = unshared(
+            dir.path(),
+            &[
                 "--threads",
                 "1",
                 "guard",
@@ -583,13 +575,12 @@ fn as_pid_1_sigterm_and_sigint_stop_verification() {
                 "big.bin",
                 "--expect",
                 &wrong,
-            ])
-            .args(["--", "sh", "-c", MARK])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("unshare (util-linux) must be installed");
+                "--",
+                "sh",
+                "-c",
+                MARK,
+            ],
+        );
         let guard = guard_under_unshare(child.id());
         let kill = Command::new("kill")
             .args([signal, &guard.to_string()])
@@ -615,6 +606,63 @@ fn as_pid_1_sigterm_and_sigint_stop_verification() {
         );
         assert!(!dir.path().join("marker").exists());
     }
+}
+
+/// `unshare --pid --fork modelseal ARGS...` in `dir`, with the clean environment of `modelseal()`.
+fn unshared(dir: &Path, args: &[&str]) -> std::process::Child {
+    let mut cmd = Command::new("unshare");
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("VAULT_") || k.starts_with("BAO_") || k.starts_with("MODELSEAL_") {
+            cmd.env_remove(&*k);
+        }
+    }
+    cmd.current_dir(dir)
+        .args(["--pid", "--fork", bin()])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare (util-linux) must be installed")
+}
+
+#[test]
+fn as_pid_1_the_command_becomes_pid_1_and_gets_the_signals() {
+    let f = Fixture::new();
+    let dir = f.path();
+    // The server traps SIGTERM: it must receive it (mask restored, PID 1 with a handler).
+    let server = "trap 'echo got TERM > stopped; exit 0' TERM; echo $$ > marker; \
+                  while :; do sleep 0.05; done";
+    let mut args = signed(&[]);
+    args.truncate(args.len() - 3);
+    args.extend(["sh", "-c", server]);
+    let child = unshared(dir, &args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(f.marker())
+        .unwrap_or_default()
+        .trim()
+        != "1"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not start as PID 1"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let pid = std::fs::read_to_string(children).unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("stopped")).unwrap(),
+        "got TERM\n"
+    );
 }
 
 /// `ENTRYPOINT [...]` / `CMD [...]` JSON arrays and `ENV K=V ...` pairs of a Dockerfile
@@ -680,6 +728,36 @@ fn the_dockerfile_entrypoint_uses_real_flags() {
             "{k}={v} not in effect: {shown}"
         );
     }
+    // The image's layout (its absolute paths below a temp dir): a signed model with model.sig
+    // inside, a key directory; the entrypoint starts the command, and refuses a tampered model.
+    let root = dir.path();
+    let rebased = |a: &str| match a.strip_prefix('/') {
+        Some(rel) if !rel.is_empty() => root.join(rel).to_str().unwrap().to_string(),
+        _ => a.to_string(),
+    };
+    let model_dir = PathBuf::from(rebased(config["model"]["value"].as_str().unwrap()));
+    write(&model_dir, "config.json", "{}");
+    write(&model_dir, "weights.safetensors", random_bytes(1 << 20, 9));
+    let (key, public) = keygen(root, "release", "ed25519");
+    let sign_args = [
+        OsStr::new("sign"),
+        model_dir.as_os_str(),
+        OsStr::new("--key"),
+        key.as_os_str(),
+    ];
+    run_in(root, sign_args).ok();
+    let key_dir = PathBuf::from(rebased("/etc/modelseal/keys"));
+    std::fs::create_dir_all(&key_dir).unwrap();
+    std::fs::copy(&public, key_dir.join("release.pub")).unwrap();
+    let image_args: Vec<String> = entrypoint[1..].iter().map(|a| rebased(a)).collect();
+    let mut args: Vec<&str> = image_args.iter().map(String::as_str).collect();
+    args.extend(["sh", "-c", MARK]);
+    runs_as_itself(root, &args, &[]);
+    write(&model_dir, "config.json", "{\"evil\": true}");
+    let run = run_in(root, &args);
+    assert_eq!(run.code, 1, "{run:#?}");
+    not_started(root, &run);
+
     // And each flag appears in `guard --help` (no flag the CLI lacks).
     let help = run_in(dir.path(), ["guard", "--help"]).ok().stdout.clone();
     for flag in entrypoint
