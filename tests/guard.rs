@@ -207,6 +207,10 @@ fn every_failure_class_blocks_the_exec() {
     args[6] = "absent.pub";
     refused(dir, &args, 2, &["absent.pub"]);
 
+    // No key at all.
+    let no_key = with_mark(&["guard", "--model", "m", "--signature", "m.sig"]);
+    refused(dir, &no_key, 2, &["a signature needs trusted keys"]);
+
     // No bundle.
     let mut args = signed(&[]);
     args[4] = "absent.sig";
