@@ -18,7 +18,7 @@ use modelseal::exit::Exit;
 use modelseal::guard::checkfile::{
     read_checkfile, verify_checkfile, CheckfileError, CheckfileOptions,
 };
-use modelseal::guard::config::{self, Config, Flags, Source, Sourced};
+use modelseal::guard::config::{self, Config, Flags, Source, Sourced, VaultRead};
 use modelseal::guard::environment;
 use modelseal::guard::exec::exec;
 use modelseal::guard::signals::Interrupts;
@@ -155,6 +155,10 @@ fn flags(args: &GuardArgs) -> Flags {
             UntaggedAlgo::Sha256 => Algorithm::Sha256,
             UntaggedAlgo::Blake3 => Algorithm::Blake3,
         }),
+        vault: None,
+        vault_pin: None,
+        vault_field: None,
+        vault_version: None,
         ignore_unsigned_files: args.ignore_unsigned_files,
         ignore_paths: args.ignore_paths.clone(),
         quiet: args.quiet,
@@ -235,6 +239,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Verify the model as `config` says; on success, a summary of what was verified.
 fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
     let model_path = &config.model.value;
+    if config.uses_vault() {
+        return Err(super::fail(
+            Exit::Usage,
+            "this modelseal has no Vault support yet (MODELSEAL_VAULT_PATH, MODELSEAL_VAULT_PIN)",
+        ));
+    }
     match &config.source {
         Source::Digest(expected) => {
             let shown = display_path(model_path);
@@ -285,6 +295,7 @@ fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
                 report.key_hint
             ))
         }
+        Source::Vault(_) => unreachable!("refused above"),
         Source::Checkfile { file, untagged } => {
             let entries = read_checkfile(&file.value, untagged.value).map_err(checkfile_error)?;
             let model = locate(model_path)?;
@@ -359,6 +370,14 @@ fn paths_value(s: &Sourced<Vec<PathBuf>>) -> Value {
     json!({"value": list, "from": s.origin.to_string()})
 }
 
+fn vault_value(read: &VaultRead) -> Value {
+    json!({
+        "path": sourced(&read.path),
+        "field": read.field.as_ref().map(sourced),
+        "version": read.version.as_ref().map(sourced),
+    })
+}
+
 /// The effective configuration. Nothing secret is in it: variables removed from the command's
 /// environment are listed by name only.
 fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global: &Global) -> Value {
@@ -382,6 +401,12 @@ fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global:
                 json!({"value": untagged.value.name(), "from": untagged.origin.to_string()}),
             );
         }
+        Source::Vault(read) => {
+            source.insert("vault".into(), vault_value(read));
+        }
+    }
+    if let Some(pin) = &config.vault_pin {
+        source.insert("vault_pin".into(), vault_value(pin));
     }
     let names = |list: &[OsString]| -> Vec<String> { list.iter().map(display_path).collect() };
     json!({

@@ -26,6 +26,14 @@ pub const ENV_EXPECT: &str = "MODELSEAL_EXPECT";
 pub const ENV_CHECKFILE: &str = "MODELSEAL_CHECKFILE";
 /// The algorithm of the checkfile's untagged lines: `sha256` (default) or `blake3`.
 pub const ENV_CHECKFILE_ALGO: &str = "MODELSEAL_CHECKFILE_ALGO";
+/// A Vault / OpenBao KV secret holding the expected digests (as `verify --vault`).
+pub const ENV_VAULT_PATH: &str = "MODELSEAL_VAULT_PATH";
+/// A KV secret pinning the release's root digest (as `verify --vault-pin`), with a signature.
+pub const ENV_VAULT_PIN: &str = "MODELSEAL_VAULT_PIN";
+/// The field of the Vault secret to read (as `--field`).
+pub const ENV_VAULT_FIELD: &str = "MODELSEAL_VAULT_FIELD";
+/// The KV v2 version to read (as `--version`).
+pub const ENV_VAULT_VERSION: &str = "MODELSEAL_VAULT_VERSION";
 /// `1` / `true`: no success line.
 pub const ENV_QUIET: &str = "MODELSEAL_QUIET";
 /// Weakening: `1` / `true` checks listed files only.
@@ -75,6 +83,10 @@ pub struct Flags {
     pub expect: Option<String>,
     pub checkfile: Option<PathBuf>,
     pub checkfile_algo: Option<Algorithm>,
+    pub vault: Option<String>,
+    pub vault_pin: Option<String>,
+    pub vault_field: Option<String>,
+    pub vault_version: Option<u64>,
     pub ignore_unsigned_files: bool,
     pub ignore_paths: Vec<PathBuf>,
     pub quiet: bool,
@@ -95,6 +107,16 @@ pub enum Source {
         file: Sourced<PathBuf>,
         untagged: Sourced<Algorithm>,
     },
+    /// A Vault / OpenBao KV secret: one digest field, or the record `vault publish` wrote.
+    Vault(VaultRead),
+}
+
+/// Which Vault secret to read, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultRead {
+    pub path: Sourced<String>,
+    pub field: Option<Sourced<String>>,
+    pub version: Option<Sourced<u64>>,
 }
 
 impl Source {
@@ -104,6 +126,7 @@ impl Source {
             Source::Signature { .. } => "signature",
             Source::Digest(_) => "digest",
             Source::Checkfile { .. } => "checkfile",
+            Source::Vault(_) => "vault",
         }
     }
 }
@@ -184,6 +207,8 @@ impl fmt::Display for Applied {
 pub struct Config {
     pub model: Sourced<PathBuf>,
     pub source: Source,
+    /// With a signature: the KV secret whose root digest the bundle's must equal.
+    pub vault_pin: Option<VaultRead>,
     pub ignore_unsigned_files: Sourced<bool>,
     pub ignore_paths: Sourced<Vec<PathBuf>>,
     pub quiet: Sourced<bool>,
@@ -191,6 +216,13 @@ pub struct Config {
     pub allowed: Vec<Weakening>,
     /// The weakenings in force, to be logged.
     pub weakenings: Vec<Applied>,
+}
+
+impl Config {
+    /// Whether verification talks to Vault (its TLS settings are then part of the policy).
+    pub fn uses_vault(&self) -> bool {
+        matches!(self.source, Source::Vault(_)) || self.vault_pin.is_some()
+    }
 }
 
 /// A configuration that cannot be used (exit 2: usage or local configuration error).
@@ -359,7 +391,8 @@ pub fn resolve(flags: &Flags, lookup: EnvLookup<'_>) -> Result<Config, ConfigErr
     };
 
     let source = source(flags, &env)?;
-    let takes_file_set = !matches!(source, Source::Digest(_));
+    let vault_pin = vault_pin(flags, &env, &source)?;
+    let takes_file_set = matches!(source, Source::Signature { .. } | Source::Checkfile { .. });
 
     // Weakening the policy: a flag is the image author's explicit choice; a variable needs
     // the opt-in. Both are logged.
@@ -441,14 +474,16 @@ pub fn resolve(flags: &Flags, lookup: EnvLookup<'_>) -> Result<Config, ConfigErr
     }
     if !takes_file_set && ignore_unsigned_files.value {
         return Err(invalid(format!(
-            "{}: a literal digest checks one file; there is no file set to ignore files of",
-            ignore_unsigned_files.origin
+            "{} goes with a signature or a checkfile, not a {} source",
+            ignore_unsigned_files.origin,
+            source.kind()
         )));
     }
     if !takes_file_set && !ignore_paths.value.is_empty() {
         return Err(invalid(format!(
-            "{}: a literal digest checks one file; there are no paths to ignore",
-            ignore_paths.origin
+            "{} goes with a signature or a checkfile, not a {} source",
+            ignore_paths.origin,
+            source.kind()
         )));
     }
 
@@ -470,19 +505,26 @@ pub fn resolve(flags: &Flags, lookup: EnvLookup<'_>) -> Result<Config, ConfigErr
         }
     };
 
-    Ok(Config {
+    let mut config = Config {
         model,
         source,
+        vault_pin,
         ignore_unsigned_files,
         ignore_paths,
         quiet,
         allowed,
         weakenings,
-    })
+    };
+    if config.uses_vault() {
+        if let Some(w) = check_skip_verify(&config, lookup)? {
+            config.weakenings.push(w);
+        }
+    }
+    Ok(config)
 }
 
-/// `VAULT_SKIP_VERIFY` / `BAO_SKIP_VERIFY` when a Vault source is used: refused without the
-/// opt-in, logged with it. Returns the weakening in force, if any.
+/// `VAULT_SKIP_VERIFY` / `BAO_SKIP_VERIFY` (checked by [`resolve`] when Vault is used):
+/// refused without the opt-in, logged with it. Returns the weakening in force, if any.
 pub fn check_skip_verify(
     config: &Config,
     lookup: EnvLookup<'_>,
@@ -514,6 +556,80 @@ pub fn check_skip_verify(
     Ok(None)
 }
 
+/// The field and version of a Vault read: flag, else variable.
+fn vault_read(
+    flags: &Flags,
+    env: &Env<'_>,
+    path: Sourced<String>,
+) -> Result<VaultRead, ConfigError> {
+    let field = match &flags.vault_field {
+        Some(f) => Some(Sourced {
+            value: f.clone(),
+            origin: Origin::Flag("--field"),
+        }),
+        None => env.text(ENV_VAULT_FIELD)?.map(|f| Sourced {
+            value: f,
+            origin: Origin::Env(ENV_VAULT_FIELD),
+        }),
+    };
+    let version = match flags.vault_version {
+        Some(v) => Some(Sourced {
+            value: v,
+            origin: Origin::Flag("--version"),
+        }),
+        None => match env.text(ENV_VAULT_VERSION)? {
+            None => None,
+            Some(text) => Some(Sourced {
+                value: text.parse().map_err(|_| {
+                    invalid(format!(
+                        "{ENV_VAULT_VERSION}={}: not a version number",
+                        display_bytes(text.as_bytes())
+                    ))
+                })?,
+                origin: Origin::Env(ENV_VAULT_VERSION),
+            }),
+        },
+    };
+    Ok(VaultRead {
+        path,
+        field,
+        version,
+    })
+}
+
+/// `--vault-pin` / `MODELSEAL_VAULT_PIN`: only with a signature. `--field` and `--version`
+/// belong to the Vault read there is (the source or the pin), and need one.
+fn vault_pin(
+    flags: &Flags,
+    env: &Env<'_>,
+    source: &Source,
+) -> Result<Option<VaultRead>, ConfigError> {
+    let path = match &flags.vault_pin {
+        Some(p) => Some(Sourced {
+            value: p.clone(),
+            origin: Origin::Flag("--vault-pin"),
+        }),
+        None => env.text(ENV_VAULT_PIN)?.map(|p| Sourced {
+            value: p,
+            origin: Origin::Env(ENV_VAULT_PIN),
+        }),
+    };
+    match (path, source) {
+        (Some(path), Source::Signature { .. }) => Ok(Some(vault_read(flags, env, path)?)),
+        // Rollback protection asked for and impossible here: refused, never dropped.
+        (Some(path), _) => Err(invalid(format!(
+            "{} goes with a signature source, not a {} source",
+            path.origin,
+            source.kind()
+        ))),
+        (None, Source::Vault(_)) => Ok(None),
+        (None, _) if flags.vault_field.is_some() || flags.vault_version.is_some() => Err(invalid(
+            "--field and --version go with --vault or --vault-pin",
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
 /// The source: flags choose it if any source flag is given (the environment's other sources
 /// are then ignored); otherwise the environment must name exactly one. A setting the source
 /// needs and no flag gives (the keys, say) comes from the environment.
@@ -522,6 +638,7 @@ fn source(flags: &Flags, env: &Env<'_>) -> Result<Source, ConfigError> {
         (flags.signature.is_some(), "--signature"),
         (flags.expect.is_some(), "--expect"),
         (flags.checkfile.is_some(), "--checkfile"),
+        (flags.vault.is_some(), "--vault"),
     ]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))
@@ -529,7 +646,7 @@ fn source(flags: &Flags, env: &Env<'_>) -> Result<Source, ConfigError> {
     let chosen: &str = match flagged.as_slice() {
         [one] => one,
         [] => {
-            let from_env: Vec<&str> = [ENV_SIGNATURE, ENV_EXPECT, ENV_CHECKFILE]
+            let from_env: Vec<&str> = [ENV_SIGNATURE, ENV_EXPECT, ENV_CHECKFILE, ENV_VAULT_PATH]
                 .into_iter()
                 .filter(|v| env.os(v).is_some())
                 .collect();
@@ -538,8 +655,8 @@ fn source(flags: &Flags, env: &Env<'_>) -> Result<Source, ConfigError> {
                 [] => {
                     return Err(invalid(format!(
                         "no verification source: give --signature SIG with --key PUB, \
-                         --expect ALGO:HEX or --checkfile FILE (or set {ENV_SIGNATURE}, \
-                         {ENV_EXPECT} or {ENV_CHECKFILE})"
+                         --expect ALGO:HEX, --checkfile FILE or --vault PATH (or set \
+                         {ENV_SIGNATURE}, {ENV_EXPECT}, {ENV_CHECKFILE} or {ENV_VAULT_PATH})"
                     )))
                 }
                 many => {
@@ -568,6 +685,20 @@ fn source(flags: &Flags, env: &Env<'_>) -> Result<Source, ConfigError> {
         return Err(invalid(format!(
             "--algo is for a checkfile source, not {chosen}"
         )));
+    }
+    let is_vault = chosen == "--vault" || chosen == ENV_VAULT_PATH;
+    if is_vault {
+        let path = match &flags.vault {
+            Some(p) => Sourced {
+                value: p.clone(),
+                origin: Origin::Flag("--vault"),
+            },
+            None => Sourced {
+                value: env.text(ENV_VAULT_PATH)?.expect("chosen"),
+                origin: Origin::Env(ENV_VAULT_PATH),
+            },
+        };
+        return Ok(Source::Vault(vault_read(flags, env, path)?));
     }
     if is_signature {
         let bundle = match &flags.signature {
@@ -864,6 +995,73 @@ mod tests {
         ]);
         let c = resolve(&flags(), &allowed).unwrap();
         assert!(check_skip_verify(&c, &allowed).unwrap().is_some());
+    }
+
+    #[test]
+    fn vault_sources_pins_and_tls() {
+        let c = resolve_with(
+            &Flags::default(),
+            &[
+                (ENV_MODEL, "m"),
+                (ENV_VAULT_PATH, "secret/models/m"),
+                (ENV_VAULT_FIELD, "checksum"),
+                (ENV_VAULT_VERSION, "3"),
+            ],
+        )
+        .unwrap();
+        let Source::Vault(ref read) = c.source else {
+            panic!()
+        };
+        assert_eq!(read.path.value, "secret/models/m");
+        assert_eq!(read.field.as_ref().unwrap().value, "checksum");
+        assert_eq!(read.version.as_ref().unwrap().value, 3);
+        assert!(c.uses_vault());
+
+        // TLS verification off needs the opt-in when Vault is used...
+        let tls_off = [(ENV_VAULT_PATH, "secret/m"), ("VAULT_SKIP_VERIFY", "true")];
+        assert!(matches!(
+            resolve_with(&flags(), &tls_off),
+            Err(ConfigError::Weakening {
+                var: "VAULT_SKIP_VERIFY",
+                ..
+            })
+        ));
+        let mut allowed = tls_off.to_vec();
+        allowed.push((ENV_ALLOW_WEAKENING, "skip-tls-verify"));
+        let c = resolve_with(&flags(), &allowed).unwrap();
+        assert_eq!(c.weakenings[0].weakening, Weakening::SkipTlsVerify);
+        // ... and is no concern of a guard that does not talk to Vault.
+        let c = resolve_with(
+            &flags(),
+            &[(ENV_CHECKFILE, "S"), ("VAULT_SKIP_VERIFY", "1")],
+        );
+        assert!(c.unwrap().weakenings.is_empty());
+
+        // A pin goes with a signature, never silently dropped.
+        let f = Flags {
+            signature: Some("s".into()),
+            keys: vec!["k".into()],
+            vault_pin: Some("secret/pins/m".into()),
+            ..flags()
+        };
+        let c = resolve_with(&f, &[]).unwrap();
+        assert_eq!(c.vault_pin.unwrap().path.value, "secret/pins/m");
+        for vars in [
+            vec![(ENV_CHECKFILE, "S"), (ENV_VAULT_PIN, "secret/pins/m")],
+            vec![(ENV_VAULT_PATH, "a"), (ENV_VAULT_PIN, "b")],
+            vec![(ENV_VAULT_PATH, "a"), (ENV_VAULT_VERSION, "x")],
+            vec![(ENV_VAULT_PATH, "a"), (ENV_IGNORE_UNSIGNED_FILES, "1")],
+        ] {
+            let mut v = vars.clone();
+            v.push((ENV_ALLOW_WEAKENING, "ignore-unsigned-files"));
+            assert!(resolve_with(&flags(), &v).is_err(), "{vars:?}");
+        }
+        let f = Flags {
+            checkfile: Some("S".into()),
+            vault_field: Some("x".into()),
+            ..flags()
+        };
+        assert!(resolve_with(&f, &[]).is_err());
     }
 
     #[test]
