@@ -6,6 +6,7 @@
 //! mask put back and the credentials removed from the environment, the process execs.
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -186,7 +187,8 @@ fn guard(args: GuardArgs, global: &Global) -> anyhow::Result<Exit> {
     let removed = environment::to_remove(std::env::vars_os().map(|(k, _)| k), &args.keep_env);
     if args.print_config {
         let out = print_config(&config, &args, &removed, global);
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        // A closed pipe is an io::Error (a quiet success), not a panic.
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(Exit::Success);
     }
     for w in &config.weakenings {
