@@ -278,7 +278,10 @@ pub fn verify_checkfile(
 
     jobs.sort_by_key(|j| std::cmp::Reverse(j.1.size));
     progress.start(jobs.iter().map(|j| j.1.size).sum());
-    let base = HashOptions::new(AlgoSet::default()).for_batch(jobs.iter().map(|j| j.1.size));
+    // Helper threads within a file only when the files do not fill the cores already.
+    let within_file = HashOptions::new(AlgoSet::default())
+        .for_batch(jobs.iter().map(|j| j.1.size))
+        .within_file;
     let hashed: Vec<(FileReport, u64)> = jobs
         .par_iter()
         .with_max_len(1)
@@ -287,7 +290,11 @@ pub fn verify_checkfile(
             let algos = checks
                 .iter()
                 .fold(AlgoSet::default(), |s, c| s.with(c.algorithm));
-            let opts = HashOptions { algos, ..base };
+            // The engine's best strategy for exactly these algorithms.
+            let opts = HashOptions {
+                within_file,
+                ..HashOptions::new(algos)
+            };
             let full = model.root.join(rel);
             let digests = open_expected(&full, Follow::No, Expected::of(entry))
                 .and_then(|open| hash_open(open, &opts, &|n| progress.advance(n)));
