@@ -13,4 +13,5 @@ mod mmap_window;
 pub mod open;
 pub mod secrets;
 pub mod tree;
+pub mod vault;
 pub mod walk;

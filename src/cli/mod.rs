@@ -9,6 +9,7 @@ mod progress;
 mod scan;
 mod sign;
 mod vault;
+mod vault_args;
 mod verify;
 
 use clap::{Parser, Subcommand};

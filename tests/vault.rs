@@ -1,0 +1,1029 @@
+//! Vault / OpenBao against a real `bao server -dev`: KV v1 and v2, versions, deletion,
+//! malformed values, publishing with check-and-set, AppRole and JWT logins, a denying policy,
+//! Transit signing and rotation, TLS, and servers that refuse or never answer. Every run is
+//! checked for leaked credentials (see vault_support).
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::DecodePublicKey;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use modelseal::digest::{AlgoSet, Algorithm};
+use modelseal::engine::hash_bytes;
+use serde_json::json;
+
+use crate::util::write;
+use crate::vault_support::{
+    assert_code, free_port, register_secret, run, run_env, server, tls_server, unique, Bao,
+};
+
+fn sha256_hex(data: &[u8]) -> String {
+    hash_bytes(data, AlgoSet::SHA256)
+        .get(Algorithm::Sha256)
+        .unwrap()
+        .hex()
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// The shell recipe's shape: a `checksum` field with a bare SHA-256, read with --field.
+#[test]
+fn kv2_checksum_field_like_the_shell_recipe() {
+    let bao = server();
+    let d = tmp();
+    let path = unique("recipe");
+    bao.kv2_put(&path, json!({ "checksum": sha256_hex(b"model bytes") }));
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{path}"),
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"model bytes")));
+    // --mount with a path relative to it, and --kv-version skipping the preflight.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &path,
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"model bytes")));
+}
+
+#[test]
+fn kv1_mount_is_found_by_the_preflight() {
+    let bao = server();
+    let d = tmp();
+    let mount = unique("kv1");
+    bao.api_ok(
+        "POST",
+        &format!("sys/mounts/{mount}"),
+        Some(json!({ "type": "kv", "options": { "version": "1" } })),
+    );
+    let digest = sha256_hex(b"v1 model");
+    bao.api_ok(
+        "POST",
+        &format!("{mount}/models/m"),
+        Some(json!({ "checksum": format!("blake3:{digest}") })),
+    );
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("{mount}/models/m"),
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("blake3:{digest}\n"));
+    // KV v1 has no versions.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("{mount}/models/m"),
+            "--field",
+            "checksum",
+            "--version",
+            "1",
+        ],
+        &[],
+    );
+    assert_code(&r, 2, &["KV version 1", "no versions"]);
+    // Missing path in KV v1.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("{mount}/models/absent"),
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    assert_code(
+        &r,
+        4,
+        &[&format!("{mount}/models/absent: no secret at this path")],
+    );
+}
+
+#[test]
+fn version_pinning_and_deleted_and_destroyed_versions() {
+    let bao = server();
+    let d = tmp();
+    let path = unique("versions");
+    let full = format!("secret/{path}");
+    let (a, b, c) = (sha256_hex(b"a"), sha256_hex(b"b"), sha256_hex(b"c"));
+    assert_eq!(bao.kv2_put(&path, json!({ "checksum": a })), 1);
+    assert_eq!(bao.kv2_put(&path, json!({ "checksum": b })), 2);
+    assert_eq!(bao.kv2_put(&path, json!({ "checksum": c })), 3);
+    let get = |extra: &[&str]| {
+        let mut args = vec!["vault", "get", full.as_str(), "--field", "checksum"];
+        args.extend_from_slice(extra);
+        run(bao, d.path(), &args, &[])
+    };
+    assert_eq!(
+        get(&["--version", "1"]).ok().stdout,
+        format!("sha256:{a}\n")
+    );
+    assert_eq!(get(&[]).ok().stdout, format!("sha256:{c}\n"));
+
+    bao.api_ok(
+        "POST",
+        &format!("secret/delete/{path}"),
+        Some(json!({ "versions": [3] })),
+    );
+    assert_code(
+        &get(&[]),
+        4,
+        &[&format!("{full}: version 3 was deleted at")],
+    );
+    assert_code(&get(&["--version", "3"]), 4, &["version 3 was deleted"]);
+    bao.api_ok(
+        "POST",
+        &format!("secret/destroy/{path}"),
+        Some(json!({ "versions": [2] })),
+    );
+    assert_code(
+        &get(&["--version", "2"]),
+        4,
+        &[&format!("{full}: version 2 is destroyed")],
+    );
+    assert_code(
+        &get(&["--version", "9"]),
+        4,
+        &["there is no version 9 (current version is 3)"],
+    );
+    assert_eq!(
+        get(&["--version", "1"]).ok().stdout,
+        format!("sha256:{a}\n")
+    );
+}
+
+#[test]
+fn missing_path_missing_field_and_malformed_values() {
+    let bao = server();
+    let d = tmp();
+    let path = unique("malformed");
+    let full = format!("secret/{path}");
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{path}-absent"),
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    assert_code(&r, 4, &["no secret at this path"]);
+
+    let good = sha256_hex(b"x");
+    bao.kv2_put(
+        &path,
+        json!({
+            "sha256": good,
+            "blake3": good,
+            "short": &good[..63],
+            "upper": good.to_uppercase(),
+            "number": 12,
+            "algo": format!("md5:{good}"),
+            "spaced": format!("{good} "),
+        }),
+    );
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "get", &full, "--field", "checksum"],
+        &[],
+    );
+    assert_code(
+        &r,
+        4,
+        &[&format!("{full} (version 1) has no field 'checksum'; fields present: algo, blake3, number, sha256, short, spaced, upper")],
+    );
+    for (field, why) in [
+        ("short", "63 hex characters"),
+        ("upper", "uppercase"),
+        ("number", "is not a string"),
+        ("algo", "unknown digest algorithm 'md5'"),
+        ("spaced", "not hex"),
+    ] {
+        let r = run(
+            bao,
+            d.path(),
+            &["vault", "get", &full, "--field", field],
+            &[],
+        );
+        assert_code(&r, 4, &[&format!("field '{field}'"), why]);
+        assert!(r.stdout.is_empty(), "{r:#?}");
+    }
+    // Without --field the publish shape is required; this one lacks `size`.
+    let r = run(bao, d.path(), &["vault", "get", &full], &[]);
+    assert_code(&r, 4, &["has no field 'size'"]);
+}
+
+#[test]
+fn publish_a_file_then_read_it_back() {
+    let bao = server();
+    let d = tmp();
+    let content = crate::util::random_bytes(100_000, 4);
+    write(d.path(), "model.bin", &content);
+    let path = format!("secret/{}", unique("publish"));
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "model.bin",
+            "--path",
+            &path,
+            "--cas",
+            "0",
+        ],
+        &[],
+    );
+    r.ok();
+    assert!(
+        r.stdout
+            .starts_with(&format!("{path}: published version 1 (sha256:")),
+        "{r:#?}"
+    );
+    let want = hash_bytes(&content, AlgoSet::ALL);
+    let r = run(bao, d.path(), &["vault", "get", &path], &[]);
+    r.ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "size 100000\n{}\n{}\n",
+            want.get(Algorithm::Sha256).unwrap().prefixed(),
+            want.get(Algorithm::Blake3).unwrap().prefixed()
+        )
+    );
+    // The shell recipe still works on what was published.
+    let out = bao.cli_ok(&["kv", "get", "-field=sha256", &path]);
+    assert_eq!(out.trim(), want.get(Algorithm::Sha256).unwrap().hex());
+}
+
+#[test]
+fn publish_with_cas_refuses_a_concurrent_writer() {
+    let bao = server();
+    let d = tmp();
+    write(d.path(), "m/a.bin", b"first");
+    write(d.path(), "m/sub/b.bin", b"second");
+    let path = format!("secret/{}", unique("cas"));
+    run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &path, "--cas", "0"],
+        &[],
+    )
+    .ok();
+    // Someone else published version 1 already: --cas 0 (create only) is refused.
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &path, "--cas", "0"],
+        &[],
+    );
+    assert_code(
+        &r,
+        4,
+        &[&format!(
+            "{path}: check-and-set failed: expected version 0, but it is at version 1"
+        )],
+    );
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &path, "--cas", "7"],
+        &[],
+    );
+    assert_code(&r, 4, &["check-and-set failed"]);
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &path, "--cas", "1"],
+        &[],
+    );
+    r.ok();
+    assert!(r.stdout.contains("published version 2 (2 files)"), "{r:#?}");
+    let r = run(bao, d.path(), &["vault", "get", &path], &[]);
+    r.ok();
+    let a = hash_bytes(b"first", AlgoSet::ALL);
+    assert!(
+        r.stdout.contains(&format!(
+            "5 {} {} a.bin\n",
+            a.get(Algorithm::Sha256).unwrap().prefixed(),
+            a.get(Algorithm::Blake3).unwrap().prefixed()
+        )),
+        "{r:#?}"
+    );
+    assert!(r.stdout.contains(" sub/b.bin\n"), "{r:#?}");
+}
+
+/// A policy allowing one subtree; returns a token holding only it.
+fn limited_token(bao: &Bao, policy: &str, allowed: &str) -> String {
+    bao.api_ok(
+        "POST",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
+    );
+    let v = bao.api_ok(
+        "POST",
+        "auth/token/create",
+        Some(json!({ "policies": [policy], "ttl": "10m" })),
+    );
+    let t = v["auth"]["client_token"].as_str().unwrap().to_string();
+    register_secret(&t);
+    t
+}
+
+#[test]
+fn a_denying_policy_is_permission_denied() {
+    let bao = server();
+    let d = tmp();
+    let allowed = unique("allowed");
+    let other = unique("forbidden");
+    let token = limited_token(bao, &unique("pol"), &allowed);
+    bao.kv2_put(
+        &format!("{allowed}/m"),
+        json!({ "checksum": sha256_hex(b"ok") }),
+    );
+    bao.kv2_put(
+        &format!("{other}/m"),
+        json!({ "checksum": sha256_hex(b"no") }),
+    );
+    let env = [("VAULT_TOKEN", token.as_str())];
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{allowed}/m"),
+            "--field",
+            "checksum",
+        ],
+        &env,
+    );
+    r.ok();
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("{other}/m"),
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &env,
+    );
+    assert_code(
+        &r,
+        4,
+        &[&format!(
+            "reading secret/{other}/m: permission denied (HTTP 403)"
+        )],
+    );
+    // Through the preflight too.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{other}/m"),
+            "--field",
+            "checksum",
+        ],
+        &env,
+    );
+    assert_code(&r, 4, &["permission denied"]);
+    // A token Vault does not know.
+    let bogus = format!("s.{}", crate::vault_support::random_hex(12));
+    register_secret(&bogus);
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{allowed}/m"),
+            "--field",
+            "checksum",
+        ],
+        &[("VAULT_TOKEN", bogus.as_str())],
+    );
+    assert_code(&r, 4, &["permission denied"]);
+}
+
+#[test]
+fn token_comes_from_the_environment_or_the_token_file_never_flags() {
+    let bao = server();
+    let d = tmp();
+    let path = unique("tokenfile");
+    bao.kv2_put(&path, json!({ "checksum": sha256_hex(b"t") }));
+    let args = [
+        "vault",
+        "get",
+        &format!("secret/{path}"),
+        "--field",
+        "checksum",
+    ];
+    std::fs::write(d.path().join(".vault-token"), format!("{}\n", bao.token)).unwrap();
+    run(bao, d.path(), &args, &[("VAULT_TOKEN", "")]).ok();
+    std::fs::remove_file(d.path().join(".vault-token")).unwrap();
+    let r = run(bao, d.path(), &args, &[("VAULT_TOKEN", "")]);
+    assert_code(&r, 2, &["no Vault token: set VAULT_TOKEN"]);
+    // BAO_* works as well.
+    run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_TOKEN", ""), ("BAO_TOKEN", bao.token.as_str())],
+    )
+    .ok();
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "get", "secret/x", "--token", "abc"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{r:#?}");
+}
+
+#[test]
+fn approle_login_with_ids_from_env_and_file() {
+    let bao = server();
+    let d = tmp();
+    let mount = unique("approle");
+    let allowed = unique("ar");
+    let policy = unique("arpol");
+    bao.api_ok(
+        "POST",
+        &format!("sys/auth/{mount}"),
+        Some(json!({ "type": "approle" })),
+    );
+    bao.api_ok(
+        "POST",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
+    );
+    bao.api_ok(
+        "POST",
+        &format!("auth/{mount}/role/ci"),
+        Some(json!({ "token_policies": [policy] })),
+    );
+    let role_id = bao.api_ok("GET", &format!("auth/{mount}/role/ci/role-id"), None)["data"]
+        ["role_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret_id = bao.api_ok("POST", &format!("auth/{mount}/role/ci/secret-id"), None)["data"]
+        ["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    register_secret(&secret_id);
+    bao.kv2_put(
+        &format!("{allowed}/m"),
+        json!({ "checksum": sha256_hex(b"ar") }),
+    );
+    std::fs::write(d.path().join("secret-id"), &secret_id).unwrap();
+    let target = format!("{allowed}/m");
+    let args = [
+        "vault",
+        "get",
+        &target,
+        "--mount",
+        "secret",
+        "--kv-version",
+        "2",
+        "--field",
+        "checksum",
+        "--approle",
+        "--auth-mount",
+        &mount,
+        "--secret-id-file",
+        "secret-id",
+    ];
+    let r = run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_TOKEN", ""), ("VAULT_ROLE_ID", role_id.as_str())],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"ar")));
+    // A wrong secret id is refused (4), and not echoed.
+    let wrong = crate::vault_support::random_hex(16);
+    register_secret(&wrong);
+    std::fs::write(d.path().join("secret-id"), &wrong).unwrap();
+    let r = run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_TOKEN", ""), ("VAULT_ROLE_ID", role_id.as_str())],
+    );
+    assert_code(&r, 4, &[&format!("AppRole login at auth/{mount}")]);
+    // No role id anywhere: a usage error.
+    let r = run(bao, d.path(), &args, &[("VAULT_TOKEN", "")]);
+    assert_code(&r, 2, &["no AppRole role id"]);
+}
+
+fn jwt(key: &SigningKey, claims: serde_json::Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "EdDSA", "typ": "JWT" }).to_string());
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{body}");
+    let sig = key.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+#[test]
+fn jwt_login_with_a_key_generated_by_the_test() {
+    use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePublicKey};
+    let bao = server();
+    let d = tmp();
+    let mount = unique("jwt");
+    let allowed = unique("jw");
+    let policy = unique("jwtpol");
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let pem = key
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    bao.api_ok(
+        "POST",
+        &format!("sys/auth/{mount}"),
+        Some(json!({ "type": "jwt" })),
+    );
+    bao.api_ok(
+        "POST",
+        &format!("auth/{mount}/config"),
+        Some(json!({ "jwt_validation_pubkeys": [pem] })),
+    );
+    bao.api_ok(
+        "POST",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
+    );
+    bao.api_ok(
+        "POST",
+        &format!("auth/{mount}/role/ci"),
+        Some(json!({ "role_type": "jwt", "user_claim": "sub", "bound_audiences": ["modelseal"], "token_policies": [policy] })),
+    );
+    bao.kv2_put(
+        &format!("{allowed}/m"),
+        json!({ "checksum": sha256_hex(b"jwt") }),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = jwt(
+        &key,
+        json!({ "sub": "ci-runner", "aud": "modelseal", "iat": now, "nbf": now - 5, "exp": now + 600 }),
+    );
+    register_secret(&token);
+    let target = format!("{allowed}/m");
+    let args = [
+        "vault",
+        "get",
+        &target,
+        "--mount",
+        "secret",
+        "--kv-version",
+        "2",
+        "--field",
+        "checksum",
+        "--jwt-role",
+        "ci",
+        "--auth-mount",
+        &mount,
+    ];
+    let r = run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_TOKEN", ""), ("VAULT_JWT", token.as_str())],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"jwt")));
+    // From a file too.
+    std::fs::write(d.path().join("sa-token"), &token).unwrap();
+    let mut with_file = args.to_vec();
+    with_file.extend(["--jwt-file", "sa-token"]);
+    run(bao, d.path(), &with_file, &[("VAULT_TOKEN", "")]).ok();
+    // Signed by another key: refused.
+    let other = SigningKey::generate(&mut rand_core::OsRng);
+    let forged = jwt(
+        &other,
+        json!({ "sub": "ci-runner", "aud": "modelseal", "iat": now, "exp": now + 600 }),
+    );
+    register_secret(&forged);
+    let r = run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_TOKEN", ""), ("VAULT_JWT", forged.as_str())],
+    );
+    assert_code(&r, 4, &[&format!("JWT login at auth/{mount} as role 'ci'")]);
+}
+
+fn transit_key(bao: &Bao) -> (String, String) {
+    let mount = unique("transit");
+    bao.api_ok(
+        "POST",
+        &format!("sys/mounts/{mount}"),
+        Some(json!({ "type": "transit" })),
+    );
+    let key = unique("release");
+    bao.api_ok(
+        "POST",
+        &format!("{mount}/keys/{key}"),
+        Some(json!({ "type": "ed25519" })),
+    );
+    (mount, key)
+}
+
+fn library_session(bao: &Bao) -> modelseal::vault::Vault {
+    use modelseal::vault::{AuthChoice, Env, Settings};
+    let addr = bao.addr.clone();
+    let token = bao.token.clone();
+    let var = move |k: &str| match k {
+        "VAULT_ADDR" => Some(addr.clone()),
+        "VAULT_TOKEN" => Some(token.clone()),
+        _ => None,
+    };
+    let env = Env {
+        var: &var,
+        home: None,
+    };
+    let (settings, _) =
+        Settings::from_env(&env, &AuthChoice::Token, std::time::Duration::from_secs(5)).unwrap();
+    modelseal::vault::Vault::connect(settings).unwrap()
+}
+
+fn pubkey(bao: &Bao, dir: &Path, mount: &str, key: &str, version: Option<&str>) -> VerifyingKey {
+    let mut args = vec!["vault", "pubkey", key, "--transit-mount", mount];
+    if let Some(v) = version {
+        args.extend(["--version", v]);
+    }
+    let r = run(bao, dir, &args, &[]);
+    r.ok();
+    assert!(
+        r.stdout.starts_with("-----BEGIN PUBLIC KEY-----\n"),
+        "{r:#?}"
+    );
+    VerifyingKey::from_public_key_pem(&r.stdout).unwrap()
+}
+
+#[test]
+fn transit_signs_and_the_exported_key_verifies_across_rotation() {
+    let bao = server();
+    let d = tmp();
+    let (mount, name) = transit_key(bao);
+    let vault = library_session(bao);
+    let key = modelseal::vault::TransitKey {
+        mount: mount.clone(),
+        name: name.clone(),
+    };
+    let pae = b"DSSEv1 28 application/vnd.in-toto+json 2 {}";
+    let s1 = vault.transit_sign(&key, pae).unwrap();
+    assert_eq!(s1.key_version, 1);
+    let v1 = pubkey(bao, d.path(), &mount, &name, None);
+    v1.verify_strict(pae, &ed25519_dalek::Signature::from_bytes(&s1.signature))
+        .unwrap();
+
+    bao.api_ok("POST", &format!("{mount}/keys/{name}/rotate"), None);
+    let s2 = vault.transit_sign(&key, pae).unwrap();
+    assert_eq!(
+        s2.key_version, 2,
+        "the signature names the version that made it"
+    );
+    let v2 = pubkey(bao, d.path(), &mount, &name, Some("2"));
+    assert_ne!(v1, v2);
+    assert_eq!(pubkey(bao, d.path(), &mount, &name, None), v2);
+    assert_eq!(pubkey(bao, d.path(), &mount, &name, Some("1")), v1);
+    let sig2 = ed25519_dalek::Signature::from_bytes(&s2.signature);
+    v2.verify_strict(pae, &sig2).unwrap();
+    assert!(v1.verify_strict(pae, &sig2).is_err());
+
+    // --out writes a new file once.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--out",
+            "k.pem",
+        ],
+        &[],
+    );
+    r.ok();
+    let pem = std::fs::read_to_string(d.path().join("k.pem")).unwrap();
+    assert_eq!(VerifyingKey::from_public_key_pem(&pem).unwrap(), v2);
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--out",
+            "k.pem",
+        ],
+        &[],
+    );
+    assert_code(&r, 2, &["--force"]);
+
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--version",
+            "5",
+        ],
+        &[],
+    );
+    assert_code(&r, 4, &["has no version 5"]);
+    let rsa = unique("aes");
+    bao.api_ok(
+        "POST",
+        &format!("{mount}/keys/{rsa}"),
+        Some(json!({ "type": "aes256-gcm96" })),
+    );
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "pubkey", &rsa, "--transit-mount", &mount],
+        &[],
+    );
+    assert_code(
+        &r,
+        4,
+        &["is a 'aes256-gcm96' key; modelseal needs type ed25519"],
+    );
+}
+
+#[test]
+fn tls_with_the_right_ca_and_refused_without() {
+    let bao = tls_server();
+    let d = tmp();
+    let path = format!("secret/{}", unique("tls"));
+    let digest = sha256_hex(b"tls");
+    bao.cli_ok(&["kv", "put", &path, &format!("checksum={digest}")]);
+    let ca = bao.ca.as_ref().unwrap().to_str().unwrap();
+    let args = ["vault", "get", &path, "--field", "checksum"];
+    let r = run(bao, d.path(), &args, &[("VAULT_CACERT", ca)]);
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{digest}\n"));
+    // BAO_CACERT and VAULT_CAPATH work too.
+    run(bao, d.path(), &args, &[("BAO_CACERT", ca)]).ok();
+    let capath = bao.ca.as_ref().unwrap().parent().unwrap().join("ca-only");
+    std::fs::create_dir_all(&capath).unwrap();
+    std::fs::copy(ca, capath.join("ca.pem")).unwrap();
+    run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_CAPATH", capath.to_str().unwrap())],
+    )
+    .ok();
+
+    let r = run(bao, d.path(), &args, &[]);
+    assert_code(&r, 4, &["TLS failure", "VAULT_CACERT"]);
+    assert!(r.stdout.is_empty());
+    let r = run(bao, d.path(), &args, &[("VAULT_SKIP_VERIFY", "true")]);
+    r.ok();
+    assert!(
+        r.stderr.contains(
+            "modelseal: warning: VAULT_SKIP_VERIFY=true: TLS certificate verification is OFF"
+        ),
+        "{r:#?}"
+    );
+    let r = run(bao, d.path(), &args, &[("VAULT_SKIP_VERIFY", "yes")]);
+    assert_code(&r, 2, &["VAULT_SKIP_VERIFY='yes' is not a boolean"]);
+    // Plain http:// against the TLS listener: refused, not retried forever.
+    let r = run(
+        bao,
+        d.path(),
+        &args,
+        &[("VAULT_ADDR", &bao.addr.replace("https", "http"))],
+    );
+    assert_code(&r, 4, &["HTTP 400"]);
+}
+
+#[test]
+fn server_down_is_exit_3() {
+    let d = tmp();
+    let port = free_port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let r = run_env(
+        d.path(),
+        &["vault", "get", "secret/m", "--field", "checksum"],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(
+        &r,
+        3,
+        &[&format!("cannot reach Vault at {addr}: connection refused")],
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_is_exit_3() {
+    let d = tmp();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    // Accept and hold every connection without a byte of answer.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            let mut s2 = s.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s2.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+            held.push(s);
+        }
+    });
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "get",
+            "secret/m",
+            "--field",
+            "checksum",
+            "--vault-timeout",
+            "1",
+        ],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(&r, 3, &["did not answer within 1s"]);
+}
+
+/// A one-answer HTTP server: every request gets `response`; returns its address and a
+/// record of the requests seen.
+fn canned(response: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = vec![0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn server_errors_and_sealed_are_exit_3_after_bounded_retries() {
+    let d = tmp();
+    let (addr, seen) = canned("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 30\r\nConnection: close\r\n\r\n{\"errors\":[\"Vault is sealed\"]}");
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "get",
+            "m",
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(&r, 3, &["reading secret/m: Vault is sealed (HTTP 503)"]);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "three attempts, then give up"
+    );
+}
+
+#[test]
+fn a_redirect_to_another_origin_never_receives_the_token() {
+    let d = tmp();
+    let (elsewhere, seen_elsewhere) =
+        canned("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    let redirect: &'static str = Box::leak(
+        format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere}/v1/secret/data/m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .into_boxed_str(),
+    );
+    let (addr, _) = canned(redirect);
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "get",
+            "m",
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(&r, 4, &["redirect (HTTP 307)"]);
+    assert!(
+        seen_elsewhere.lock().unwrap().is_empty(),
+        "the other origin was contacted"
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_warns() {
+    let d = tmp();
+    // Nothing listens on this documentation address; the warning comes before any request.
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "get",
+            "secret/m",
+            "--field",
+            "checksum",
+            "--vault-timeout",
+            "0.2",
+        ],
+        &[
+            ("VAULT_ADDR", "http://192.0.2.1:8200"),
+            ("VAULT_TOKEN", "x"),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("modelseal: warning: VAULT_ADDR uses plain http:// to 192.0.2.1"),
+        "{r:#?}"
+    );
+}
