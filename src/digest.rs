@@ -60,9 +60,18 @@ pub struct AlgoSet {
 }
 
 impl AlgoSet {
-    pub const SHA256: AlgoSet = AlgoSet { sha256: true, blake3: false };
-    pub const BLAKE3: AlgoSet = AlgoSet { sha256: false, blake3: true };
-    pub const ALL: AlgoSet = AlgoSet { sha256: true, blake3: true };
+    pub const SHA256: AlgoSet = AlgoSet {
+        sha256: true,
+        blake3: false,
+    };
+    pub const BLAKE3: AlgoSet = AlgoSet {
+        sha256: false,
+        blake3: true,
+    };
+    pub const ALL: AlgoSet = AlgoSet {
+        sha256: true,
+        blake3: true,
+    };
 
     pub fn only(algorithm: Algorithm) -> AlgoSet {
         match algorithm {

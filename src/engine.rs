@@ -38,6 +38,11 @@ pub struct HashOptions {
     pub algos: AlgoSet,
     pub strategy: Strategy,
     pub chunk_size: usize,
+    /// Spread one file's work over helper threads (a reader, one hasher per algorithm,
+    /// BLAKE3 over the pool). Turn it off when files are already hashed in parallel and
+    /// every core is busy: then each file is read and hashed on its own thread. It is off,
+    /// whatever this says, in a pool of one thread (`--threads 1` means one thread).
+    pub within_file: bool,
 }
 
 impl HashOptions {
@@ -46,7 +51,24 @@ impl HashOptions {
             algos,
             strategy: Strategy::Read,
             chunk_size: DEFAULT_CHUNK,
+            within_file: true,
         }
+    }
+
+    /// These options for hashing files of `sizes` together in the current pool: when there
+    /// are at least as many large files as threads, the cores are busy with files already,
+    /// so each file is hashed on its own thread (no per-file helper threads to schedule).
+    pub fn for_batch(&self, sizes: impl Iterator<Item = u64>) -> HashOptions {
+        let large = sizes.filter(|&s| s >= 16 << 20).count();
+        HashOptions {
+            within_file: self.within_file && large < rayon::current_num_threads(),
+            ..*self
+        }
+    }
+
+    /// Whether this file's work may use helper threads, in the current rayon pool.
+    pub(crate) fn parallel(&self) -> bool {
+        self.within_file && rayon::current_num_threads() > 1
     }
 }
 
@@ -140,8 +162,11 @@ pub fn hash_open(
         h.finish()
     } else {
         match opts.strategy {
-            Strategy::Read => {
+            Strategy::Read if opts.parallel() => {
                 hash_pipelined(&open.file, opts, Some(size), progress).map_err(read_err)?
+            }
+            Strategy::Read => {
+                hash_sequential(&open.file, opts, Some(size), progress).map_err(read_err)?
             }
             Strategy::MmapWindows => crate::mmap_window::hash_windows(&open, opts, progress)?,
         }
@@ -152,11 +177,43 @@ pub fn hash_open(
 
 /// Hash a stream (standard input) to its end.
 pub fn hash_reader(
-    reader: impl Read + Send,
+    reader: impl Read,
     opts: &HashOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> io::Result<FileDigests> {
-    hash_pipelined(reader, opts, None, progress)
+    if opts.parallel() {
+        hash_pipelined(reader, opts, None, progress)
+    } else {
+        hash_sequential(reader, opts, None, progress)
+    }
+}
+
+/// Read and hash on the calling thread, one buffer at a time.
+fn hash_sequential(
+    mut reader: impl Read,
+    opts: &HashOptions,
+    limit: Option<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> io::Result<FileDigests> {
+    let chunk_size = opts.chunk_size.max(4096);
+    let mut buf = vec![0u8; chunk_size];
+    let mut h = Hashers::new(opts.algos);
+    loop {
+        let want = match limit {
+            Some(l) => (l + 1 - h.size.min(l + 1)).min(chunk_size as u64) as usize,
+            None => chunk_size,
+        };
+        let n = read_full(&mut reader, &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        progress(n as u64);
+        if n < want || limit.is_some_and(|l| h.size > l) {
+            break;
+        }
+    }
+    Ok(h.finish())
 }
 
 /// Read until `buf` is full or the end of input; returns the bytes read.
@@ -192,7 +249,7 @@ fn consume(rx: Receiver<Arc<Chunk>>, back: SyncSender<Arc<Chunk>>, mut update: i
 /// `limit`: for a regular file, read at most one byte past its size (a growing file is
 /// caught by the caller's identity check without reading it to its new end).
 fn hash_pipelined(
-    mut reader: impl Read + Send,
+    mut reader: impl Read,
     opts: &HashOptions,
     limit: Option<u64>,
     progress: &(dyn Fn(u64) + Sync),
@@ -245,7 +302,9 @@ fn hash_pipelined(
                     vec![0u8; chunk_size]
                 }
                 None => loop {
-                    let handle = back_rx.recv().expect("consumers alive while chunks are out");
+                    let handle = back_rx
+                        .recv()
+                        .expect("consumers alive while chunks are out");
                     if let Ok(chunk) = Arc::try_unwrap(handle) {
                         break chunk.data;
                     }
@@ -319,14 +378,119 @@ mod tests {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         for chunk_size in [4096, 65536, 1 << 20] {
             for algos in [AlgoSet::SHA256, AlgoSet::BLAKE3, AlgoSet::ALL] {
-                let opts = HashOptions {
-                    algos,
-                    strategy: Strategy::Read,
-                    chunk_size,
-                };
-                let got = hash_reader(&data[..], &opts, &|_| {}).unwrap();
-                assert_eq!(got, hash_bytes(&data, algos), "chunk {chunk_size}");
+                for within_file in [true, false] {
+                    let opts = HashOptions {
+                        algos,
+                        strategy: Strategy::Read,
+                        chunk_size,
+                        within_file,
+                    };
+                    let got = hash_reader(&data[..], &opts, &|_| {}).unwrap();
+                    assert_eq!(got, hash_bytes(&data, algos), "chunk {chunk_size}");
+                }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod strategy_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(len: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..len)
+            .map(|i| (i as u32).wrapping_mul(2654435761) as u8)
+            .collect();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&data)
+            .unwrap();
+        (dir, path, data)
+    }
+
+    #[test]
+    fn strategies_and_chunk_sizes_agree() {
+        let (_d, path, data) = file_with(5 * 1024 * 1024 + 123);
+        let want = hash_bytes(&data, AlgoSet::ALL);
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            for chunk_size in [4096, 1 << 20, 8 << 20] {
+                for algos in [AlgoSet::SHA256, AlgoSet::BLAKE3, AlgoSet::ALL] {
+                    for within_file in [true, false] {
+                        let opts = HashOptions {
+                            algos,
+                            strategy,
+                            chunk_size,
+                            within_file,
+                        };
+                        let got = hash_file(&path, Follow::No, &opts, &|_| {}).unwrap();
+                        assert_eq!(got.size, data.len() as u64);
+                        assert_eq!(got.sha256, want.sha256.filter(|_| algos.sha256));
+                        assert_eq!(got.blake3, want.blake3.filter(|_| algos.blake3));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A file truncated while it is hashed is an error naming it: never a digest of partial
+    /// content and, with mmap, never a death by SIGBUS.
+    #[test]
+    fn truncation_during_hashing_is_caught_by_every_strategy() {
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            let (_d, path, _) = file_with(16 * 1024 * 1024);
+            let opts = HashOptions {
+                algos: AlgoSet::ALL,
+                strategy,
+                chunk_size: 1 << 20,
+                within_file: true,
+            };
+            let truncated = std::sync::atomic::AtomicBool::new(false);
+            let result = hash_file(&path, Follow::No, &opts, &|_| {
+                if !truncated.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                    f.set_len(3 * 1024 * 1024 + 5).unwrap();
+                }
+            });
+            match result {
+                Err(FileError::Changed { path: p, what }) => {
+                    assert_eq!(p, path);
+                    if strategy == Strategy::MmapWindows {
+                        // The SIGBUS handler, not the later identity check, caught it.
+                        assert_eq!(what, "it shrank while it was hashed");
+                    }
+                }
+                other => panic!("{strategy:?}: expected a change error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn growth_during_hashing_is_caught() {
+        for strategy in [Strategy::Read, Strategy::MmapWindows] {
+            let (_d, path, _) = file_with(4 * 1024 * 1024);
+            let opts = HashOptions {
+                algos: AlgoSet::SHA256,
+                strategy,
+                chunk_size: 1 << 20,
+                within_file: true,
+            };
+            let grown = std::sync::atomic::AtomicBool::new(false);
+            let result = hash_file(&path, Follow::No, &opts, &|_| {
+                if !grown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&path)
+                        .unwrap();
+                    f.write_all(b"more").unwrap();
+                }
+            });
+            assert!(
+                matches!(result, Err(FileError::Changed { .. })),
+                "{strategy:?}: {result:?}"
+            );
         }
     }
 }

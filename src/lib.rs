@@ -1,7 +1,4 @@
-//! modelseal: prove a machine-learning model artifact is exactly the one that was released.
-//!
-//! The library does the work; the `modelseal` binary parses arguments, prints and exits.
-//! The library never prints and never exits.
+#![doc = include_str!("../README.md")]
 #![deny(unsafe_code)]
 
 pub mod checkfile;

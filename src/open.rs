@@ -44,7 +44,10 @@ impl Identity {
         if self.dev != now.dev || self.ino != now.ino {
             Some("it was replaced by another file".into())
         } else if self.size != now.size {
-            Some(format!("its size went from {} to {} bytes", self.size, now.size))
+            Some(format!(
+                "its size went from {} to {} bytes",
+                self.size, now.size
+            ))
         } else if self.mtime_ns != now.mtime_ns || self.ctime_ns != now.ctime_ns {
             Some("it was modified".into())
         } else {

@@ -16,6 +16,7 @@ pub fn hash_entries(
     opts: &HashOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Result<FileDigests, FileError>> {
+    let opts = &opts.for_batch(entries.iter().map(|e| e.size));
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[b].size.cmp(&entries[a].size).then(a.cmp(&b)));
     let mut results: Vec<(usize, Result<FileDigests, FileError>)> = order
@@ -30,12 +31,16 @@ pub fn hash_entries(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Run `f` on a rayon pool of `threads` threads (0: every core).
-pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    let pool = rayon::ThreadPoolBuilder::new()
+/// A rayon pool of `threads` threads (0: every core) that bounds all hashing work.
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("modelseal-hash-{i}"))
         .build()
-        .expect("thread pool");
-    pool.install(f)
+        .expect("thread pool")
+}
+
+/// Run `f` on a rayon pool of `threads` threads (0: every core).
+pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    pool(threads).install(f)
 }

@@ -97,12 +97,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// expected problem (each `needles` entry must appear in some stderr line), no "OK" for
 /// anything on stdout, and nothing written below `dir`.
 #[track_caller]
-pub fn assert_refused(
-    dir: &Path,
-    args: &[&str],
-    code: i32,
-    needles: &[&str],
-) -> Run {
+pub fn assert_refused(dir: &Path, args: &[&str], code: i32, needles: &[&str]) -> Run {
     let before = snapshot(dir);
     let run = run_in(dir, args);
     assert_eq!(run.code, code, "exit code for {args:?}: {run:#?}");
@@ -140,3 +135,4 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+

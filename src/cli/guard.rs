@@ -8,5 +8,8 @@ use super::Global;
 pub struct GuardArgs {}
 
 pub fn run(_args: GuardArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(Exit::Internal, "'guard' is not implemented yet"))
+    Err(super::fail(
+        Exit::Internal,
+        "'guard' is not implemented yet",
+    ))
 }

@@ -1,12 +1,352 @@
-//! `modelseal hash` (not implemented yet).
+//! `modelseal hash`: digests of files, directory trees and standard input, printed the way
+//! `sha256sum`, `b3sum` or BSD `--tag` print them, or as JSON Lines.
 
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use modelseal::digest::AlgoSet;
+use modelseal::engine::{self, FileDigests, HashOptions, Strategy};
+use modelseal::escape::{coreutils_escape, display_path};
 use modelseal::exit::Exit;
+use modelseal::open::{FileError, Follow};
+use modelseal::walk::{self, EntryKind};
+use rayon::prelude::*;
+use serde_json::json;
 
+use super::output::{self, line};
+use super::progress::Progress;
 use super::Global;
 
-#[derive(clap::Args)]
-pub struct HashArgs {}
+/// Which digests to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlgoArg {
+    Sha256,
+    Blake3,
+    All,
+}
 
-pub fn run(_args: HashArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(Exit::Internal, "'hash' is not implemented yet"))
+impl AlgoArg {
+    pub fn set(self) -> AlgoSet {
+        match self {
+            AlgoArg::Sha256 => AlgoSet::SHA256,
+            AlgoArg::Blake3 => AlgoSet::BLAKE3,
+            AlgoArg::All => AlgoSet::ALL,
+        }
+    }
+}
+
+/// How bytes reach the hashers (for benchmarking; `auto` picks the measured best).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    Auto,
+    Read,
+    Mmap,
+}
+
+/// Engine tuning shared by every command that hashes.
+#[derive(clap::Args, Clone, Debug)]
+pub struct EngineArgs {
+    /// How file bytes reach the hashers: pipelined read() or mmap windows.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto, hide_short_help = true)]
+    pub strategy: StrategyArg,
+    /// Chunk (and mmap window) size in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(4..=262144), hide_short_help = true)]
+    pub chunk_kib: u32,
+}
+
+impl EngineArgs {
+    /// Options for `algos`. `auto`: mmap windows (no copy) for BLAKE3 alone, whose
+    /// multi-threaded hashing would otherwise wait on the copy; pipelined read() otherwise,
+    /// where the reader runs on the core SHA-256 leaves free.
+    pub fn options(&self, algos: AlgoSet) -> HashOptions {
+        let strategy = match self.strategy {
+            StrategyArg::Read => Strategy::Read,
+            StrategyArg::Mmap => Strategy::MmapWindows,
+            StrategyArg::Auto if !algos.sha256 => Strategy::MmapWindows,
+            StrategyArg::Auto => Strategy::Read,
+        };
+        HashOptions {
+            algos,
+            strategy,
+            chunk_size: self.chunk_kib as usize * 1024,
+            within_file: true,
+        }
+    }
+}
+
+/// Print SHA-256 and/or BLAKE3 digests.
+///
+/// With one algorithm the output is what sha256sum or b3sum prints (`<hex>  <path>`, names
+/// with `\` or newline escaped the coreutils way). With --tag, or with both algorithms, BSD
+/// tag lines (`SHA256 (path) = hex`). Directories are walked recursively in byte order of
+/// their paths; symbolic links inside them are reported, never followed. `-` (or no PATH)
+/// reads standard input.
+#[derive(clap::Args)]
+pub struct HashArgs {
+    /// Algorithms to compute.
+    #[arg(long, value_enum, default_value_t = AlgoArg::All)]
+    pub algo: AlgoArg,
+    /// BSD-style tag lines even for one algorithm.
+    #[arg(long)]
+    pub tag: bool,
+    /// JSON Lines: one object per file, then a summary object.
+    #[arg(long, conflicts_with = "tag")]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Files, directories, or `-` for standard input.
+    #[arg(value_name = "PATH", default_value = "-")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// One thing to hash, in output order.
+enum Item {
+    Stdin,
+    File {
+        path: PathBuf,
+        follow: Follow,
+        size: u64,
+    },
+    /// A walk or argument problem, reported in its place.
+    Problem(PathBuf, String),
+}
+
+pub fn run(args: HashArgs, global: &Global) -> anyhow::Result<Exit> {
+    let algos = args.algo.set();
+    let opts = args.engine.options(algos);
+    let started = Instant::now();
+    let mut items = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut items);
+    }
+    let total: u64 = items
+        .iter()
+        .map(|i| match i {
+            Item::File { size, .. } => *size,
+            _ => 0,
+        })
+        .sum();
+    let progress = Progress::start(global.progress, total, args.json);
+    let results = modelseal::tree::with_threads(global.threads(), || {
+        let sizes = items.iter().map(|i| match i {
+            Item::File { size, .. } => *size,
+            _ => 0,
+        });
+        hash_items(&items, &opts.for_batch(sizes), &|n| progress.add(n))
+    });
+    progress.finish();
+
+    let style = if args.json {
+        Style::Json
+    } else if args.tag || algos == AlgoSet::ALL {
+        Style::Tag
+    } else {
+        Style::Plain
+    };
+    let mut out = output::stdout();
+    let (mut files, mut bytes, mut errors) = (0u64, 0u64, 0u64);
+    for (item, result) in items.iter().zip(results) {
+        let name: &[u8] = match item {
+            Item::Stdin => b"-",
+            Item::File { path, .. } => path.as_os_str().as_bytes(),
+            Item::Problem(path, msg) => {
+                errors += 1;
+                problem(&mut out, style, path.as_os_str().as_bytes(), msg)?;
+                continue;
+            }
+        };
+        match result.expect("a result for every file") {
+            Ok(d) => {
+                files += 1;
+                bytes += d.size;
+                print_digests(&mut out, style, name, &d, algos)?;
+            }
+            Err(msg) => {
+                errors += 1;
+                problem(&mut out, style, name, &msg)?;
+            }
+        }
+    }
+    if style == Style::Json {
+        let summary = json!({
+            "type": "summary",
+            "files": files,
+            "bytes": bytes,
+            "errors": errors,
+            "elapsed_ms": started.elapsed().as_millis() as u64,
+        });
+        line(&mut out, summary.to_string().as_bytes())?;
+    }
+    out.flush()?;
+    Ok(if errors == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
+
+/// Expand one argument into items: a directory into its files, in path byte order.
+fn collect(path: &Path, items: &mut Vec<Item>) {
+    if path.as_os_str() == "-" {
+        items.push(Item::Stdin);
+        return;
+    }
+    // Arguments are followed like sha256sum follows them; what is inside a directory is not.
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            items.push(Item::Problem(
+                path.to_path_buf(),
+                format!("{}: {}", display_path(path), modelseal::open::io_reason(&e)),
+            ));
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        items.push(Item::File {
+            path: path.to_path_buf(),
+            follow: Follow::Yes,
+            size: meta.len(),
+        });
+        return;
+    }
+    match walk::walk(path, &|_, _| false) {
+        Err(e) => items.push(Item::Problem(e.path.clone(), e.to_string())),
+        Ok(entries) => {
+            for e in entries {
+                let full = path.join(&e.rel);
+                match e.kind {
+                    EntryKind::File => items.push(Item::File {
+                        path: full,
+                        follow: Follow::No,
+                        size: e.size,
+                    }),
+                    EntryKind::Symlink => {
+                        let msg = format!(
+                            "{}: is a symbolic link, which is not followed",
+                            display_path(&full)
+                        );
+                        items.push(Item::Problem(full, msg))
+                    }
+                    kind => {
+                        let msg = format!(
+                            "{}: not a regular file ({}), skipped",
+                            display_path(&full),
+                            kind.describe()
+                        );
+                        items.push(Item::Problem(full, msg))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hash every file item in parallel (largest first); standard input on this thread.
+/// Returns one entry per item: `None` for problems, the digests or an error message otherwise.
+fn hash_items(
+    items: &[Item],
+    opts: &HashOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Option<Result<FileDigests, String>>> {
+    let mut order: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(items[i], Item::File { .. }))
+        .collect();
+    order.sort_by_key(|&i| match &items[i] {
+        Item::File { size, .. } => std::cmp::Reverse(*size),
+        _ => std::cmp::Reverse(0),
+    });
+    let mut results: Vec<Option<Result<FileDigests, String>>> = Vec::new();
+    results.resize_with(items.len(), || None);
+    let hashed: Vec<(usize, Result<FileDigests, FileError>)> = order
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|i| match &items[i] {
+            Item::File { path, follow, .. } => {
+                (i, engine::hash_file(path, *follow, opts, progress))
+            }
+            _ => unreachable!("only files are ordered"),
+        })
+        .collect();
+    for (i, r) in hashed {
+        results[i] = Some(r.map_err(|e| e.to_string()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if let Item::Stdin = item {
+            let stdin = std::io::stdin();
+            results[i] = Some(
+                engine::hash_reader(stdin, opts, progress)
+                    .map_err(|e| format!("-: read error: {}", modelseal::open::io_reason(&e))),
+            );
+        }
+    }
+    results
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Tag,
+    Json,
+}
+
+fn print_digests(
+    out: &mut impl Write,
+    style: Style,
+    name: &[u8],
+    d: &FileDigests,
+    algos: AlgoSet,
+) -> std::io::Result<()> {
+    if style == Style::Json {
+        let mut obj = json!({ "type": "file", "path": json_path(name), "size": d.size });
+        for a in algos.iter() {
+            obj[a.name()] = json!(d.get(a).expect("requested digest").hex());
+        }
+        return line(out, obj.to_string().as_bytes());
+    }
+    let (escaped_name, escaped) = coreutils_escape(name);
+    for a in algos.iter() {
+        let hex = d.get(a).expect("requested digest").hex();
+        let mut l = Vec::with_capacity(name.len() + 80);
+        if escaped {
+            l.push(b'\\');
+        }
+        if style == Style::Tag {
+            l.extend_from_slice(a.tag().as_bytes());
+            l.extend_from_slice(b" (");
+            l.extend_from_slice(&escaped_name);
+            l.extend_from_slice(b") = ");
+            l.extend_from_slice(hex.as_bytes());
+        } else {
+            l.extend_from_slice(hex.as_bytes());
+            l.extend_from_slice(b"  ");
+            l.extend_from_slice(&escaped_name);
+        }
+        out.write_all(&l)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// A path for JSON: a string when it is UTF-8, else `{"bytes": base64}` (as ripgrep does).
+pub fn json_path(name: &[u8]) -> serde_json::Value {
+    use base64::Engine as _;
+    match std::str::from_utf8(name) {
+        Ok(s) => json!(s),
+        Err(_) => json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(name) }),
+    }
+}
+
+/// Report a problem: on stderr (after flushing stdout so the order is kept), or as a JSON
+/// error object.
+fn problem(out: &mut impl Write, style: Style, name: &[u8], message: &str) -> std::io::Result<()> {
+    if style == Style::Json {
+        let obj = json!({ "type": "error", "path": json_path(name), "message": message });
+        return line(out, obj.to_string().as_bytes());
+    }
+    out.flush()?;
+    eprintln!("modelseal: {message}");
+    Ok(())
 }

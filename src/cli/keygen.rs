@@ -8,5 +8,8 @@ use super::Global;
 pub struct KeygenArgs {}
 
 pub fn run(_args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(Exit::Internal, "'keygen' is not implemented yet"))
+    Err(super::fail(
+        Exit::Internal,
+        "'keygen' is not implemented yet",
+    ))
 }

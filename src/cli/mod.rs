@@ -15,7 +15,7 @@ mod verify;
 use clap::{Parser, Subcommand};
 use modelseal::exit::Exit;
 
-pub use output::{fail, Coded};
+pub use output::fail;
 
 /// Prove a model artifact is exactly the one that was released.
 #[derive(Parser)]

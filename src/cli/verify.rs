@@ -8,5 +8,8 @@ use super::Global;
 pub struct VerifyArgs {}
 
 pub fn run(_args: VerifyArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(Exit::Internal, "'verify' is not implemented yet"))
+    Err(super::fail(
+        Exit::Internal,
+        "'verify' is not implemented yet",
+    ))
 }

@@ -1,0 +1,200 @@
+//! `.modelseal-allow`: findings accepted on purpose.
+//!
+//! One entry per line: a rule name (or `*` for any rule), then a path pattern relative to the
+//! directory holding the file. `*` matches within one path component, `**` across components,
+//! `?` one character. Blank lines and lines starting with `#` are ignored. An unknown rule
+//! name is an error, so a typo never silently allows nothing (or everything).
+//!
+//! ```text
+//! # test fixtures built on purpose
+//! private-key tests/data/keys/*.pem
+//! *           docs/examples/**
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::escape::display_path;
+
+use super::rules::rule_named;
+use super::Finding;
+
+/// The allowlist's file name, at the root of the scanned tree.
+pub const FILE_NAME: &str = ".modelseal-allow";
+
+/// A malformed or unreadable allowlist.
+#[derive(Debug, thiserror::Error)]
+pub enum AllowlistError {
+    #[error("{}: {}", display_path(.path), crate::open::io_reason(.source))]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}:{line}: {reason}", display_path(.path))]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    rule: Option<&'static str>,
+    pattern: Vec<u8>,
+}
+
+/// The parsed allowlist (empty when there is no file).
+#[derive(Clone, Debug, Default)]
+pub struct Allowlist {
+    entries: Vec<Entry>,
+}
+
+impl Allowlist {
+    /// Parse the text of an allowlist read from `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Allowlist, AllowlistError> {
+        let mut entries = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |reason: String| AllowlistError::Parse {
+                path: path.to_path_buf(),
+                line: i + 1,
+                reason,
+            };
+            let (rule, pattern) = match line.split_once(char::is_whitespace) {
+                Some((r, p)) => (r, p.trim()),
+                None => return Err(err(format!("expected 'RULE PATH', found {line:?}"))),
+            };
+            let rule = if rule == "*" {
+                None
+            } else {
+                Some(rule_named(rule).ok_or_else(|| err(format!("unknown rule {rule:?}")))?)
+            };
+            let pattern = pattern
+                .trim_start_matches("./")
+                .trim_start_matches('/')
+                .as_bytes()
+                .to_vec();
+            if pattern.is_empty() {
+                return Err(err("empty path pattern".into()));
+            }
+            entries.push(Entry { rule, pattern });
+        }
+        Ok(Allowlist { entries })
+    }
+
+    /// Load `dir/.modelseal-allow`; no file means an empty allowlist.
+    pub fn load(dir: &Path) -> Result<Allowlist, AllowlistError> {
+        let path = dir.join(FILE_NAME);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| AllowlistError::Parse {
+                    path: path.clone(),
+                    line: 0,
+                    reason: "not UTF-8".into(),
+                })?;
+                Allowlist::parse(&text, &path)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Allowlist::default()),
+            Err(e) => Err(AllowlistError::Read { path, source: e }),
+        }
+    }
+
+    /// True when `rule` at `rel` (relative to the allowlist's directory) is accepted.
+    pub fn allows(&self, rel: &Path, rule: &str) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let rel = rel.as_os_str().as_bytes();
+        let rel = rel.strip_prefix(b"./").unwrap_or(rel);
+        self.entries
+            .iter()
+            .any(|e| e.rule.is_none_or(|r| r == rule) && glob_match(&e.pattern, rel))
+    }
+
+    /// True when `finding` is accepted (its path relative to the allowlist's directory).
+    pub fn allows_finding(&self, finding: &Finding) -> bool {
+        self.allows(&finding.path, finding.rule)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Match `path` against a glob: `*` and `?` stay within a component, `**` spans components
+/// (`a/**/b` also matches `a/b`).
+pub fn glob_match(pattern: &[u8], path: &[u8]) -> bool {
+    match pattern.first() {
+        None => path.is_empty(),
+        Some(b'*') if pattern.get(1) == Some(&b'*') => {
+            let mut rest = &pattern[2..];
+            if rest.first() == Some(&b'/') {
+                rest = &rest[1..];
+                // `**/` matches zero or more whole components.
+                if glob_match(rest, path) {
+                    return true;
+                }
+                return path
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &b)| b == b'/' && glob_match(rest, &path[i + 1..]));
+            }
+            (0..=path.len()).any(|i| glob_match(rest, &path[i..]))
+        }
+        Some(b'*') => {
+            let rest = &pattern[1..];
+            for i in 0..=path.len() {
+                if glob_match(rest, &path[i..]) {
+                    return true;
+                }
+                if i < path.len() && path[i] == b'/' {
+                    break;
+                }
+            }
+            false
+        }
+        Some(b'?') => !path.is_empty() && path[0] != b'/' && glob_match(&pattern[1..], &path[1..]),
+        Some(&c) => path.first() == Some(&c) && glob_match(&pattern[1..], &path[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        let m = |p: &str, s: &str| glob_match(p.as_bytes(), s.as_bytes());
+        assert!(m("a/b.pem", "a/b.pem"));
+        assert!(!m("a/b.pem", "a/b.pem2"));
+        assert!(m("a/*.pem", "a/key.pem"));
+        assert!(!m("a/*.pem", "a/x/key.pem"));
+        assert!(m("a/**/key.pem", "a/key.pem"));
+        assert!(m("a/**/key.pem", "a/x/y/key.pem"));
+        assert!(m("a/**", "a/x/y/key.pem"));
+        assert!(m("**", "anything/at/all"));
+        assert!(m("k?y", "key"));
+        assert!(!m("k?y", "k/y"));
+        assert!(!m("*", "a/b"));
+    }
+
+    #[test]
+    fn parse_and_allow() {
+        let text = "# comment\n\nprivate-key tests/data/*.pem\n* docs/**\n";
+        let a = Allowlist::parse(text, Path::new(FILE_NAME)).unwrap();
+        assert!(a.allows(Path::new("tests/data/k.pem"), "private-key"));
+        assert!(!a.allows(Path::new("tests/data/k.pem"), "github-token"));
+        assert!(a.allows(Path::new("docs/a/b.md"), "github-token"));
+        assert!(a.allows(Path::new("./docs/x"), "env-file"));
+        assert!(!a.allows(Path::new("src/docs/x"), "env-file"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Allowlist::parse("\nprivat-key a.pem\n", Path::new("x/.modelseal-allow"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "x/.modelseal-allow:2: unknown rule \"privat-key\"");
+        let e = Allowlist::parse("lonely\n", Path::new(FILE_NAME)).unwrap_err();
+        assert!(e.to_string().contains(":1: expected 'RULE PATH'"), "{e}");
+    }
+}
