@@ -1027,3 +1027,23 @@ fn plain_http_to_a_remote_host_warns() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn publish_runs_the_leak_guard_and_writes_nothing() {
+    let bao = server();
+    let d = tmp();
+    write(d.path(), "m/model.safetensors", crate::util::random_bytes(4096, 9));
+    let key_pem = format!(
+        "{}\n{}\n{}\n",
+        concat!("-----BEGIN ", "PRIVATE KEY-----"),
+        "MC4CAQAwBQYDK2VwBCIEIB7lqFzGg2bQhGZ3fJZp0l1m0X2Jx0c8m7qPcCkVj2Qm",
+        concat!("-----END ", "PRIVATE KEY-----")
+    );
+    write(d.path(), "m/deploy/signing.pem", key_pem);
+    let name = unique("leak");
+    let r = run(bao, d.path(), &["vault", "publish", "m", "--path", &format!("secret/{name}")], &[]);
+    assert_code(&r, 1, &["deploy/signing.pem", "refusing to publish"]);
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    let (code, _) = bao.api("GET", &format!("secret/data/{name}"), None);
+    assert_eq!(code, 404, "nothing may be written to Vault");
+}

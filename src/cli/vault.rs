@@ -181,13 +181,13 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
     let findings = modelseal::secrets::scan_entries(&root, &entries);
     if !findings.is_empty() {
         for f in &findings {
-            let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
-            eprintln!(
-                "modelseal: {}{line}: looks like a secret ({}, {})",
-                display_path(&f.path),
-                f.rule,
-                f.redacted
-            );
+            let path = display_path(&f.path);
+            let what = match (f.line, f.redacted.is_empty()) {
+                (Some(line), _) => format!("{path}:{line}: {} [{}]", f.rule, f.redacted),
+                (None, true) => format!("{path}: {}", f.rule),
+                (None, false) => format!("{path}: {} [{}]", f.rule, f.redacted),
+            };
+            eprintln!("modelseal: {what}");
         }
         return Err(fail(
             Exit::Failure,
