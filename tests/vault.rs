@@ -1032,7 +1032,11 @@ fn plain_http_to_a_remote_host_warns() {
 fn publish_runs_the_leak_guard_and_writes_nothing() {
     let bao = server();
     let d = tmp();
-    write(d.path(), "m/model.safetensors", crate::util::random_bytes(4096, 9));
+    write(
+        d.path(),
+        "m/model.safetensors",
+        crate::util::random_bytes(4096, 9),
+    );
     let key_pem = format!(
         "{}\n{}\n{}\n",
         concat!("-----BEGIN ", "PRIVATE KEY-----"),
@@ -1041,9 +1045,158 @@ fn publish_runs_the_leak_guard_and_writes_nothing() {
     );
     write(d.path(), "m/deploy/signing.pem", key_pem);
     let name = unique("leak");
-    let r = run(bao, d.path(), &["vault", "publish", "m", "--path", &format!("secret/{name}")], &[]);
+    let r = run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &format!("secret/{name}")],
+        &[],
+    );
     assert_code(&r, 1, &["deploy/signing.pem", "refusing to publish"]);
     assert!(r.stdout.is_empty(), "{r:#?}");
     let (code, _) = bao.api("GET", &format!("secret/data/{name}"), None);
     assert_eq!(code, 404, "nothing may be written to Vault");
+}
+
+#[test]
+fn verify_a_file_against_the_shell_recipes_checksum() {
+    let bao = server();
+    let d = tmp();
+    let content = crate::util::random_bytes(300_000, 11);
+    write(d.path(), "model.bin", &content);
+    let path = format!("secret/{}", unique("verify"));
+    bao.cli_ok(&[
+        "kv",
+        "put",
+        &path,
+        &format!("checksum={}", sha256_hex(&content)),
+    ]);
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "model.bin",
+            "--vault",
+            &path,
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, "model.bin: OK\n");
+
+    // One flipped bit in the middle: exit 1, expected and actual named, no OK.
+    let mut bad = content.clone();
+    bad[150_000] ^= 1;
+    write(d.path(), "model.bin", &bad);
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "model.bin",
+            "--vault",
+            &path,
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    assert_code(&r, 1, &[&format!(
+        "model.bin: digest mismatch: expected sha256:{} (from {path} (version 1) field 'checksum'), found sha256:{}",
+        sha256_hex(&content),
+        sha256_hex(&bad)
+    )]);
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    // Vault unavailable: exit 3, whatever the file.
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "model.bin",
+            "--vault",
+            &path,
+            "--field",
+            "checksum",
+        ],
+        &[("VAULT_ADDR", down.as_str())],
+    );
+    assert_code(&r, 3, &["connection refused"]);
+}
+
+#[test]
+fn verify_against_what_vault_publish_wrote() {
+    let bao = server();
+    let d = tmp();
+    let weights = crate::util::random_bytes(200_000, 12);
+    write(d.path(), "m/weights.bin", &weights);
+    write(d.path(), "m/config.json", b"{}");
+    write(d.path(), "single.bin", &weights);
+    let dir_path = format!("secret/{}", unique("pubdir"));
+    let file_path = format!("secret/{}", unique("pubfile"));
+    run(
+        bao,
+        d.path(),
+        &["vault", "publish", "m", "--path", &dir_path],
+        &[],
+    )
+    .ok();
+    run(
+        bao,
+        d.path(),
+        &["vault", "publish", "single.bin", "--path", &file_path],
+        &[],
+    )
+    .ok();
+
+    let r = run(
+        bao,
+        d.path(),
+        &["verify", "single.bin", "--vault", &file_path],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, "single.bin: OK\n");
+    let r = run(bao, d.path(), &["verify", "m", "--vault", &dir_path], &[]);
+    r.ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "config.json: OK\nweights.bin: OK\nverified 2 file(s) against {dir_path} (version 1)\n"
+        )
+    );
+
+    // Extended file: the size check fails first.
+    let mut longer = weights.clone();
+    longer.push(0);
+    write(d.path(), "single.bin", &longer);
+    let r = run(
+        bao,
+        d.path(),
+        &["verify", "single.bin", "--vault", &file_path],
+        &[],
+    );
+    assert_code(&r, 1, &["single.bin: size mismatch: expected 200000 bytes"]);
+
+    // Same size, other content; an unlisted file; a missing file: all reported at once.
+    let mut other = weights.clone();
+    other[0] ^= 0x80;
+    write(d.path(), "m/weights.bin", &other);
+    write(d.path(), "m/extra.py", b"import os");
+    std::fs::remove_file(d.path().join("m/config.json")).unwrap();
+    let r = run(bao, d.path(), &["verify", "m", "--vault", &dir_path], &[]);
+    assert_code(
+        &r,
+        1,
+        &[
+            "weights.bin: sha256 mismatch",
+            "extra.py: not in the manifest",
+            "config.json: listed in",
+            "verification failed: 3 problem(s), 0 file(s) verified",
+        ],
+    );
+    assert!(!r.stdout.contains("OK"), "{r:#?}");
 }

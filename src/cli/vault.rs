@@ -22,6 +22,7 @@ use modelseal::walk::{walk, Entry, EntryKind};
 use sha2::{Digest as _, Sha256};
 
 use super::vault_args::{vault_error, VaultConnArgs};
+use super::vault_verify::IGNORED;
 use super::{fail, Global};
 
 #[derive(clap::Args)]
@@ -100,9 +101,6 @@ pub fn run(args: VaultArgs, global: &Global) -> anyhow::Result<Exit> {
         VaultCommand::Get(a) => get(a),
     }
 }
-
-/// Names the reference signer always leaves out of a model.
-const IGNORED: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
 fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
     let meta = std::fs::symlink_metadata(&args.model)
