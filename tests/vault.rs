@@ -721,6 +721,7 @@ fn pubkey(bao: &Bao, dir: &Path, mount: &str, key: &str, version: Option<&str>) 
 
 #[test]
 fn transit_signs_and_the_exported_key_verifies_across_rotation() {
+    use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePublicKey};
     let bao = server();
     let d = tmp();
     let (mount, name) = transit_key(bao);
@@ -736,7 +737,17 @@ fn transit_signs_and_the_exported_key_verifies_across_rotation() {
     v1.verify_strict(pae, &ed25519_dalek::Signature::from_bytes(&s1.signature))
         .unwrap();
 
+    let pinned = modelseal::vault::TransitSigner::new(&vault, key.clone()).unwrap();
+    assert_eq!(pinned.public().key_version, 1);
     bao.api_ok("POST", &format!("{mount}/keys/{name}/rotate"), None);
+    // A signer made before the rotation keeps signing with the version it named.
+    let sig = pinned.sign(pae).unwrap();
+    v1.verify_strict(pae, &ed25519_dalek::Signature::from_bytes(&sig))
+        .unwrap();
+    assert_eq!(
+        pinned.public().pem(),
+        format!("{}", v1.to_public_key_pem(LineEnding::LF).unwrap())
+    );
     let s2 = vault.transit_sign(&key, pae).unwrap();
     assert_eq!(
         s2.key_version, 2,

@@ -16,4 +16,4 @@ pub use config::{AuthChoice, Env, Settings};
 pub use error::VaultError;
 pub use kv::{KvVersion, Location, Resolved, SecretData};
 pub use secret::Secret;
-pub use transit::{TransitKey, TransitPublicKey, TransitSignature};
+pub use transit::{TransitKey, TransitPublicKey, TransitSignature, TransitSigner};

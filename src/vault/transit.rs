@@ -67,6 +67,49 @@ pub fn parse_signature(text: &str) -> Option<TransitSignature> {
     })
 }
 
+/// A Transit key as a signer: the key version is fixed when it is created (the latest then),
+/// so the public key named in the bundle is the one that signs, even if the key is rotated
+/// meanwhile; every signature is checked against it before it is handed out.
+pub struct TransitSigner<'a> {
+    vault: &'a Vault,
+    key: TransitKey,
+    public: TransitPublicKey,
+}
+
+impl<'a> TransitSigner<'a> {
+    pub fn new(vault: &'a Vault, key: TransitKey) -> Result<TransitSigner<'a>, VaultError> {
+        let public = vault.transit_public_key(&key, None)?;
+        Ok(TransitSigner { vault, key, public })
+    }
+
+    /// The public key (and its version) that signs.
+    pub fn public(&self) -> &TransitPublicKey {
+        &self.public
+    }
+
+    /// Sign the PAE; returns the raw 64-byte Ed25519 signature.
+    pub fn sign(&self, pae: &[u8]) -> Result<[u8; 64], VaultError> {
+        let s = self
+            .vault
+            .transit_sign_with(&self.key, pae, Some(self.public.key_version))?;
+        let name = self.key.display();
+        if s.key_version != self.public.key_version {
+            return Err(VaultError::refused(format!(
+                "{name}: asked for a signature by version {}, got one by version {}",
+                self.public.key_version, s.key_version
+            )));
+        }
+        let sig = ed25519_dalek::Signature::from_bytes(&s.signature);
+        self.public.key.verify_strict(pae, &sig).map_err(|_| {
+            VaultError::refused(format!(
+                "{name}: the signature Transit returned does not verify with version {}'s public key",
+                self.public.key_version
+            ))
+        })?;
+        Ok(s.signature)
+    }
+}
+
 impl Vault {
     /// Sign `message` (the DSSE PAE) with pure Ed25519; the PAE is small, so no prehash.
     pub fn transit_sign(
@@ -74,12 +117,32 @@ impl Vault {
         key: &TransitKey,
         message: &[u8],
     ) -> Result<TransitSignature, VaultError> {
+        self.transit_sign_with(key, message, None)
+    }
+
+    /// Sign with a given key version (None: the latest).
+    pub fn transit_sign_with(
+        &self,
+        key: &TransitKey,
+        message: &[u8],
+        version: Option<u64>,
+    ) -> Result<TransitSignature, VaultError> {
         let ctx = format!("signing with Transit key {}", key.display());
         let input = STANDARD.encode(message);
         let answer = self.call(&ctx, || async {
-            vaultrs::transit::data::sign(&self.client, &key.mount, &key.name, &input, None)
-                .await
-                .map_err(classify_vaultrs)
+            let mut opts = vaultrs::api::transit::requests::SignDataRequest::builder();
+            if let Some(v) = version {
+                opts.key_version(v);
+            }
+            vaultrs::transit::data::sign(
+                &self.client,
+                &key.mount,
+                &key.name,
+                &input,
+                Some(&mut opts),
+            )
+            .await
+            .map_err(classify_vaultrs)
         })?;
         parse_signature(&answer.signature).ok_or_else(|| {
             VaultError::refused(format!(
