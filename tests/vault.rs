@@ -1211,3 +1211,31 @@ fn verify_against_what_vault_publish_wrote() {
     );
     assert!(!r.stdout.contains("OK"), "{r:#?}");
 }
+
+#[test]
+fn namespaces_from_the_environment() {
+    let bao = server();
+    let d = tmp();
+    let ns = unique("ns");
+    bao.api_ok("POST", &format!("sys/namespaces/{ns}"), None);
+    // Mount and write inside the namespace (path-prefixed API calls).
+    bao.api_ok(
+        "POST",
+        &format!("{ns}/sys/mounts/kv"),
+        Some(json!({ "type": "kv", "options": { "version": "2" } })),
+    );
+    let digest = sha256_hex(b"namespaced");
+    bao.api_ok(
+        "POST",
+        &format!("{ns}/kv/data/models/m"),
+        Some(json!({ "data": { "checksum": digest } })),
+    );
+    let args = ["vault", "get", "kv/models/m", "--field", "checksum"];
+    let r = run(bao, d.path(), &args, &[("VAULT_NAMESPACE", ns.as_str())]);
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{digest}\n"));
+    run(bao, d.path(), &args, &[("BAO_NAMESPACE", ns.as_str())]).ok();
+    // Outside the namespace the mount does not exist.
+    let r = run(bao, d.path(), &args, &[]);
+    assert_eq!(r.code, 4, "{r:#?}");
+}

@@ -195,7 +195,8 @@ pub fn parse_bool(var: &str, value: &str) -> Result<bool, VaultError> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// localhost, 127.0.0.0/8 or ::1.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

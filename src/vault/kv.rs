@@ -177,12 +177,20 @@ impl Vault {
         }) {
             Ok(a) => a,
             Err(Fail::Status { code, errors }) if code == 400 || code == 404 || code == 403 => {
-                let hint = "; pass --mount and --kv-version 1|2 to skip this lookup";
                 let said = one_line(&errors.join("; "));
+                let said = if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                };
+                let what = if code == 403 {
+                    "permission denied (HTTP 403)".to_string()
+                } else {
+                    format!("Vault refused the lookup (HTTP {code})")
+                };
                 return Err(VaultError::refused(format!(
-                    "{ctx}: Vault answered HTTP {code}{}{}{hint}",
-                    if said.is_empty() { "" } else { ": " },
-                    said
+                    "{ctx}: {what}{said}; no KV mount holds this path or the token may not read it \
+                     (pass --mount and --kv-version 1|2 to skip this lookup)"
                 )));
             }
             Err(f) => return Err(f.into_error(&ctx, &self.settings)),

@@ -100,6 +100,10 @@ pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultE
                 attempt.follow()
             }
         }));
+    if super::config::is_loopback(&settings.address) {
+        // HTTP(S)_PROXY are honoured as the vault CLI does, but never for a loopback Vault.
+        builder = builder.no_proxy();
+    }
     if settings.address.scheme() == "http" {
         // Nothing to verify; avoids loading the platform roots (reqwest#2988).
         builder = builder.tls_certs_only(Vec::new());
