@@ -1239,3 +1239,17 @@ fn namespaces_from_the_environment() {
     let r = run(bao, d.path(), &args, &[]);
     assert_eq!(r.code, 4, "{r:#?}");
 }
+
+#[test]
+fn unusable_tls_settings_are_usage_errors() {
+    let bao = tls_server();
+    let d = tmp();
+    write(d.path(), "not-a-ca.pem", b"hello");
+    let args = ["vault", "get", "secret/x", "--field", "checksum"];
+    let r = run(bao, d.path(), &args, &[("VAULT_CACERT", "not-a-ca.pem")]);
+    assert_code(&r, 2, &["not-a-ca.pem holds no PEM certificate"]);
+    let r = run(bao, d.path(), &args, &[("VAULT_CACERT", "absent.pem")]);
+    assert_code(&r, 2, &["cannot read CA certificate absent.pem"]);
+    let r = run(bao, d.path(), &args, &[("VAULT_CLIENT_CERT", "c.pem")]);
+    assert_code(&r, 2, &["VAULT_CLIENT_CERT is set but its partner is not"]);
+}

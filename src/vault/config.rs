@@ -344,6 +344,20 @@ mod tests {
     }
 
     #[test]
+    fn a_client_certificate_needs_both_halves() {
+        let e = settings(&[("VAULT_TOKEN", "x"), ("VAULT_CLIENT_CERT", "/c.pem")]).unwrap_err();
+        assert!(matches!(e, VaultError::Config(_)));
+        assert!(e.to_string().contains("VAULT_CLIENT_KEY"), "{e}");
+        let (s, _) = settings(&[
+            ("VAULT_TOKEN", "x"),
+            ("VAULT_CLIENT_CERT", "/c.pem"),
+            ("BAO_CLIENT_KEY", "/k.pem"),
+        ])
+        .unwrap();
+        assert_eq!(s.tls.client, Some(("/c.pem".into(), "/k.pem".into())));
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let (s, _) = settings(&[("VAULT_TOKEN", "sentinel-token-value")]).unwrap();
         assert!(!format!("{s:?}").contains("sentinel"));
