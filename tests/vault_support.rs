@@ -102,9 +102,10 @@ pub fn register_secret(s: &str) {
 impl Bao {
     fn start(tls: bool) -> Bao {
         let bin = bao_binary();
+        // Under target/ (kept: the server outlives every test), not scattered in /tmp.
         let dir = tempfile::Builder::new()
-            .prefix("modelseal-bao-")
-            .tempdir()
+            .prefix("bao-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap()
             .keep();
         let port = free_port();
