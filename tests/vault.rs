@@ -1253,3 +1253,22 @@ fn unusable_tls_settings_are_usage_errors() {
     let r = run(bao, d.path(), &args, &[("VAULT_CLIENT_CERT", "c.pem")]);
     assert_code(&r, 2, &["VAULT_CLIENT_CERT is set but its partner is not"]);
 }
+
+#[test]
+fn a_sealed_server_is_exit_3() {
+    let bao = crate::vault_support::Bao::start_private();
+    let d = tmp();
+    let path = unique("sealed");
+    bao.kv2_put(&path, json!({ "checksum": sha256_hex(b"s") }));
+    let args = [
+        "vault",
+        "get",
+        &format!("secret/{path}"),
+        "--field",
+        "checksum",
+    ];
+    run(&bao, d.path(), &args, &[]).ok();
+    bao.api_ok("PUT", "sys/seal", None);
+    let r = run(&bao, d.path(), &args, &[]);
+    assert_code(&r, 3, &["is sealed (HTTP 503)"]);
+}

@@ -100,6 +100,11 @@ pub fn register_secret(s: &str) {
 }
 
 impl Bao {
+    /// A server of its own, for a test that changes server-wide state (sealing it).
+    pub fn start_private() -> Bao {
+        Bao::start(false)
+    }
+
     fn start(tls: bool) -> Bao {
         let bin = bao_binary();
         // Under target/ (kept: the server outlives every test), not scattered in /tmp.
