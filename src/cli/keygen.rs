@@ -1,15 +1,97 @@
-//! `modelseal keygen` (not implemented yet).
+//! `modelseal keygen`: write a signing key pair.
+
+use std::path::PathBuf;
 
 use modelseal::exit::Exit;
+use modelseal::keyfile::write_key_pair;
+use modelseal::keys::{KeyType, PrivateKey};
 
 use super::Global;
 
-#[derive(clap::Args)]
-pub struct KeygenArgs {}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyTypeArg {
+    /// Ed25519 (default): the Sigstore DSSE convention, Vault Transit's type.
+    Ed25519,
+    /// ECDSA P-256: what the reference `model_signing` accepts.
+    EcdsaP256,
+    /// ECDSA P-384.
+    EcdsaP384,
+}
 
-pub fn run(_args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(
-        Exit::Internal,
-        "'keygen' is not implemented yet",
-    ))
+impl From<KeyTypeArg> for KeyType {
+    fn from(t: KeyTypeArg) -> KeyType {
+        match t {
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+            KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
+            KeyTypeArg::EcdsaP384 => KeyType::EcdsaP384,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key (private, PKCS#8 PEM, 0600) and PREFIX.pub (public, SPKI PEM).
+    #[arg(long, value_name = "PREFIX", default_value = "modelseal")]
+    out: PathBuf,
+    /// Key type.
+    #[arg(long = "type", value_enum, default_value_t = KeyTypeArg::Ed25519)]
+    key_type: KeyTypeArg,
+    /// Write the private key without a passphrase (throwaway CI keys).
+    #[arg(long)]
+    unencrypted: bool,
+    /// Replace existing key files.
+    #[arg(long)]
+    force: bool,
+    /// Read the passphrase from the first line of FILE (else MODELSEAL_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE", conflicts_with = "unencrypted")]
+    passphrase_file: Option<PathBuf>,
+}
+
+pub fn run(args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
+    let (key_path, pub_path) = modelseal::keyfile::key_pair_paths(&args.out);
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.symlink_metadata().is_ok() {
+                return Err(super::fail(
+                    Exit::Usage,
+                    format!(
+                        "{}: already exists (use --force to replace it)",
+                        modelseal::escape::display_path(p)
+                    ),
+                ));
+            }
+        }
+    }
+    let passphrase = if args.unencrypted {
+        None
+    } else {
+        Some(super::passphrase::get(
+            args.passphrase_file.as_deref(),
+            "Passphrase for the new key: ",
+            true,
+        )?)
+    };
+    let key = PrivateKey::generate(args.key_type.into());
+    let (key_path, pub_path) = write_key_pair(
+        &args.out,
+        &key,
+        passphrase.as_ref().map(|p| p.as_bytes()),
+        args.force,
+    )
+    .map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+    let public = key.public_key();
+    let show = modelseal::escape::display_path;
+    println!("key type: {}", public.key_type());
+    println!(
+        "private key: {} ({})",
+        show(&key_path),
+        if passphrase.is_some() {
+            "encrypted"
+        } else {
+            "unencrypted"
+        }
+    );
+    println!("public key: {}", show(&pub_path));
+    println!("hint: {}", public.hint());
+    Ok(Exit::Success)
 }

@@ -5,6 +5,7 @@ mod guard;
 mod hash;
 mod keygen;
 mod output;
+mod passphrase;
 mod progress;
 mod scan;
 mod sign;

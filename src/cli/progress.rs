@@ -154,6 +154,44 @@ pub fn human(n: u64) -> String {
     }
 }
 
+/// A bar for library work whose size is known only once it starts (sign, verify): the bar is
+/// created at [`modelseal::progress::ProgressSink::start`].
+pub struct LazyBar {
+    mode: ProgressMode,
+    suppressed: bool,
+    bar: std::sync::OnceLock<Progress>,
+}
+
+impl LazyBar {
+    pub fn new(mode: ProgressMode, suppressed: bool) -> LazyBar {
+        LazyBar {
+            mode,
+            suppressed,
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Stop and erase the bar, if one was drawn.
+    pub fn finish(self) {
+        if let Some(bar) = self.bar.into_inner() {
+            bar.finish();
+        }
+    }
+}
+
+impl modelseal::progress::ProgressSink for LazyBar {
+    fn start(&self, total_bytes: u64) {
+        self.bar
+            .get_or_init(|| Progress::start(self.mode, total_bytes, self.suppressed));
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = self.bar.get() {
+            bar.add(bytes);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

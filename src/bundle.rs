@@ -1,0 +1,331 @@
+//! The Sigstore bundle (v0.3, key-based): strict parsing into a [`CheckedBundle`], and writing.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::constants::{BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
+use crate::escape::display_path;
+use crate::open::{io_reason, FileError, Follow, OpenFile};
+
+/// Why a bundle was refused before any signature was checked.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{}: cannot read bundle: {}", display_path(.path), io_reason(.source))]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read bundle: {0}")]
+    File(FileError),
+    #[error("bundle is larger than the {limit}-byte limit")]
+    TooLarge { limit: u64 },
+    #[error("bundle starts with a byte-order mark; expected plain UTF-8 JSON")]
+    Bom,
+    #[error("bundle is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    #[error("bundle mediaType is {found:?}, expected {BUNDLE_MEDIA_TYPE:?}")]
+    MediaType { found: String },
+    #[error(
+        "bundle has no publicKey verification material ({0}); only key-based bundles are supported"
+    )]
+    Unsupported(&'static str),
+    #[error("bundle field {field} is not valid standard base64")]
+    Base64 { field: &'static str },
+    #[error("bundle has {0} signatures, expected exactly one")]
+    SignatureCount(usize),
+    #[error("bundle carries both a public key and a certificate")]
+    Ambiguous,
+    #[error("bundle publicKey has both a hint and rawBytes/keyDetails")]
+    KeyMaterial,
+    #[error("bundle publicKey has keyDetails without rawBytes")]
+    KeyDetailsAlone,
+}
+
+impl BundleError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BundleError::Read { .. } | BundleError::File(_) => "bundle-unreadable",
+            BundleError::TooLarge { .. } => "bundle-too-large",
+            _ => "bundle-malformed",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawBundle {
+    media_type: String,
+    verification_material: RawMaterial,
+    dsse_envelope: RawEnvelope,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawMaterial {
+    public_key: Option<RawPublicKey>,
+    certificate: Option<IgnoredAny>,
+    x509_certificate_chain: Option<IgnoredAny>,
+    tlog_entries: Option<Vec<IgnoredAny>>,
+    timestamp_verification_data: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPublicKey {
+    hint: Option<String>,
+    raw_bytes: Option<String>,
+    key_details: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawEnvelope {
+    payload: String,
+    payload_type: String,
+    signatures: Vec<RawSignature>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignature {
+    sig: String,
+    #[allow(dead_code)]
+    keyid: Option<String>,
+}
+
+/// What the bundle says about the key that signed it. Never trusted: it only selects among the
+/// keys the caller trusts, and must agree with the one that verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyMaterial {
+    /// Hex SHA-256 of the signer's public key PEM (model_signing ≥ 1.1).
+    Hint(String),
+    /// The signer's public key PEM carried inline (model_signing 0.3.1 – 1.0), with its
+    /// Sigstore `keyDetails` name.
+    RawBytes {
+        pem: Vec<u8>,
+        details: Option<String>,
+    },
+    /// Neither: every trusted key is tried.
+    Absent,
+}
+
+/// A bundle that parsed strictly. Its payload is not yet authenticated.
+#[derive(Clone, Debug)]
+pub struct CheckedBundle {
+    pub payload_type: String,
+    /// The exact decoded payload bytes: the signature covers these, and these are parsed.
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub key: KeyMaterial,
+}
+
+fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, BundleError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| BundleError::Base64 { field })
+}
+
+impl CheckedBundle {
+    /// Parse bundle bytes strictly: exact JSON shape, no unknown fields, no trailing data.
+    pub fn parse(bytes: &[u8]) -> Result<CheckedBundle, BundleError> {
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(BundleError::TooLarge {
+                limit: MAX_BUNDLE_BYTES,
+            });
+        }
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(BundleError::Bom);
+        }
+        let raw: RawBundle =
+            serde_json::from_slice(bytes).map_err(|e| BundleError::Json(e.to_string()))?;
+        if raw.media_type != BUNDLE_MEDIA_TYPE {
+            return Err(BundleError::MediaType {
+                found: raw.media_type,
+            });
+        }
+        let material = raw.verification_material;
+        let certificate =
+            material.certificate.is_some() || material.x509_certificate_chain.is_some();
+        let tlog = material
+            .tlog_entries
+            .as_ref()
+            .is_some_and(|t| !t.is_empty());
+        let public_key = match material.public_key {
+            Some(_) if certificate => return Err(BundleError::Ambiguous),
+            Some(_) if tlog => {
+                return Err(BundleError::Unsupported("it has transparency-log entries"))
+            }
+            Some(_) if material.timestamp_verification_data.is_some() => {
+                return Err(BundleError::Unsupported(
+                    "it has timestamp verification data",
+                ))
+            }
+            Some(pk) => pk,
+            None if certificate => {
+                return Err(BundleError::Unsupported("it carries a certificate"))
+            }
+            None => {
+                return Err(BundleError::Unsupported(
+                    "no publicKey verification material",
+                ))
+            }
+        };
+        let key = match (
+            public_key.hint,
+            public_key.raw_bytes,
+            public_key.key_details,
+        ) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(BundleError::KeyMaterial),
+            (Some(hint), None, None) => KeyMaterial::Hint(hint),
+            (None, Some(raw), details) => KeyMaterial::RawBytes {
+                pem: b64("verificationMaterial.publicKey.rawBytes", &raw)?,
+                details,
+            },
+            (None, None, Some(_)) => return Err(BundleError::KeyDetailsAlone),
+            (None, None, None) => KeyMaterial::Absent,
+        };
+        let env = raw.dsse_envelope;
+        if env.signatures.len() != 1 {
+            return Err(BundleError::SignatureCount(env.signatures.len()));
+        }
+        Ok(CheckedBundle {
+            payload_type: env.payload_type,
+            payload: b64("dsseEnvelope.payload", &env.payload)?,
+            signature: b64("dsseEnvelope.signatures[0].sig", &env.signatures[0].sig)?,
+            key,
+        })
+    }
+}
+
+/// Read a bundle file, refusing one beyond the size limit without reading it whole.
+pub fn read_bundle(path: &Path) -> Result<Vec<u8>, BundleError> {
+    let err = |e| BundleError::Read {
+        path: path.into(),
+        source: e,
+    };
+    // Non-blocking, regular files only: a FIFO in the bundle's place must not hang us.
+    let open = OpenFile::open(path, Follow::Yes).map_err(BundleError::File)?;
+    let file = open.file;
+    if file.metadata().map_err(err)?.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge {
+            limit: MAX_BUNDLE_BYTES,
+        });
+    }
+    let mut out = Vec::new();
+    file.take(MAX_BUNDLE_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(err)?;
+    if out.len() as u64 > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge {
+            limit: MAX_BUNDLE_BYTES,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutBundle<'a> {
+    media_type: &'a str,
+    verification_material: OutMaterial<'a>,
+    dsse_envelope: OutEnvelope<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutMaterial<'a> {
+    public_key: OutPublicKey<'a>,
+    tlog_entries: [(); 0],
+}
+
+#[derive(Serialize)]
+struct OutPublicKey<'a> {
+    hint: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutEnvelope<'a> {
+    payload: String,
+    payload_type: &'a str,
+    signatures: [OutSignature; 1],
+}
+
+#[derive(Serialize)]
+struct OutSignature {
+    sig: String,
+    keyid: &'static str,
+}
+
+/// Serialize a key-based bundle (compact JSON) as model_signing 1.1 writes it.
+pub fn write_bundle(payload_type: &str, payload: &[u8], signature: &[u8], hint: &str) -> Vec<u8> {
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let out = OutBundle {
+        media_type: BUNDLE_MEDIA_TYPE,
+        verification_material: OutMaterial {
+            public_key: OutPublicKey { hint },
+            tlog_entries: [],
+        },
+        dsse_envelope: OutEnvelope {
+            payload: b64.encode(payload),
+            payload_type,
+            signatures: [OutSignature {
+                sig: b64.encode(signature),
+                keyid: "",
+            }],
+        },
+    };
+    serde_json::to_vec(&out).expect("a bundle always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let bytes = write_bundle("application/vnd.in-toto+json", b"{}", b"sig", "abcd");
+        let b = CheckedBundle::parse(&bytes).unwrap();
+        assert_eq!(b.payload, b"{}");
+        assert_eq!(b.signature, b"sig");
+        assert_eq!(b.key, KeyMaterial::Hint("abcd".into()));
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"tlogEntries\":[]"), "{text}");
+        assert!(text.contains("\"keyid\":\"\""), "{text}");
+    }
+
+    #[test]
+    fn malformed_bundles_are_refused() {
+        let good = String::from_utf8(write_bundle("t", b"{}", b"sig", "h")).unwrap();
+        let cases = [
+            format!("{good} x"),
+            format!("\u{feff}{good}"),
+            good.replace("\"payloadType\":\"t\"", "\"payloadType\":1"),
+            good.replace("v0.3+json", "v0.2+json"),
+            good.replace("\"keyid\":\"\"", "\"keyid\":\"\",\"extra\":1"),
+            good.replace("[{\"sig", "[{\"sig\":\"c2ln\",\"keyid\":\"\"},{\"sig"),
+            good.replace(
+                "\"signatures\":[{\"sig\":\"c2ln\",\"keyid\":\"\"}]",
+                "\"signatures\":[]",
+            ),
+            good.replace("c2ln", "c2l"),
+            good.replace("e30=", "e30"),
+            good.replace("\"hint\":\"h\"", "\"hint\":\"h\",\"rawBytes\":\"AA==\""),
+            good.replace("\"hint\":\"h\"", "\"keyDetails\":\"PKIX_ED25519\""),
+            String::new(),
+            "[]".into(),
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        ];
+        for case in cases {
+            assert!(
+                CheckedBundle::parse(case.as_bytes()).is_err(),
+                "accepted: {case}"
+            );
+        }
+    }
+}
