@@ -1272,3 +1272,434 @@ fn a_sealed_server_is_exit_3() {
     let r = run(&bao, d.path(), &args, &[]);
     assert_code(&r, 3, &["is sealed (HTTP 503)"]);
 }
+
+/// The bundle's key hint: SHA-256 of the SPKI PEM text (FORMAT.md).
+fn hint_of(pem: &str) -> String {
+    sha256_hex(pem.as_bytes())
+}
+
+fn bundle_hint(sig: &Path) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(sig).unwrap()).unwrap();
+    v["verificationMaterial"]["publicKey"]["hint"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn sign_with_transit_then_verify_with_the_exported_key_across_rotation() {
+    let bao = server();
+    let d = tmp();
+    let (mount, name) = transit_key(bao);
+    write(
+        d.path(),
+        "m/weights.bin",
+        crate::util::random_bytes(50_000, 21),
+    );
+    write(d.path(), "m/config.json", b"{\"a\": 1}");
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "sign",
+            "m",
+            "--vault-transit",
+            &name,
+            "--transit-mount",
+            &mount,
+            "-o",
+            "v1.sig",
+        ],
+        &[],
+    );
+    r.ok();
+    run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--out",
+            "v1.pub",
+        ],
+        &[],
+    )
+    .ok();
+    let pem1 = std::fs::read_to_string(d.path().join("v1.pub")).unwrap();
+    assert_eq!(bundle_hint(&d.path().join("v1.sig")), hint_of(&pem1));
+    run(
+        bao,
+        d.path(),
+        &["verify", "m", "--signature", "v1.sig", "--key", "v1.pub"],
+        &[],
+    )
+    .ok();
+
+    // Rotate: new signatures name version 2's key; the old bundle still verifies with v1's.
+    bao.api_ok("POST", &format!("{mount}/keys/{name}/rotate"), None);
+    run(
+        bao,
+        d.path(),
+        &[
+            "sign",
+            "m",
+            "--vault-transit",
+            &name,
+            "--transit-mount",
+            &mount,
+            "-o",
+            "v2.sig",
+        ],
+        &[],
+    )
+    .ok();
+    run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--version",
+            "2",
+            "--out",
+            "v2.pub",
+        ],
+        &[],
+    )
+    .ok();
+    let pem2 = std::fs::read_to_string(d.path().join("v2.pub")).unwrap();
+    assert_ne!(pem1, pem2);
+    assert_eq!(bundle_hint(&d.path().join("v2.sig")), hint_of(&pem2));
+    run(
+        bao,
+        d.path(),
+        &["verify", "m", "--signature", "v2.sig", "--key", "v2.pub"],
+        &[],
+    )
+    .ok();
+    run(
+        bao,
+        d.path(),
+        &["verify", "m", "--signature", "v1.sig", "--key", "v1.pub"],
+        &[],
+    )
+    .ok();
+    let r = run(
+        bao,
+        d.path(),
+        &["verify", "m", "--signature", "v2.sig", "--key", "v1.pub"],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{r:#?}");
+
+    // Transit unreachable while signing: exit 3, no bundle written.
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "sign",
+            "m",
+            "--vault-transit",
+            &name,
+            "--transit-mount",
+            &mount,
+            "-o",
+            "v3.sig",
+        ],
+        &[("VAULT_ADDR", down.as_str())],
+    );
+    assert_code(&r, 3, &["connection refused"]);
+    assert!(!d.path().join("v3.sig").exists());
+    // Not an ed25519 key: exit 4.
+    let aes = unique("aes");
+    bao.api_ok(
+        "POST",
+        &format!("{mount}/keys/{aes}"),
+        Some(json!({ "type": "aes256-gcm96" })),
+    );
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "sign",
+            "m",
+            "--vault-transit",
+            &aes,
+            "--transit-mount",
+            &mount,
+            "-o",
+            "v4.sig",
+        ],
+        &[],
+    );
+    assert_code(&r, 4, &["needs type ed25519"]);
+}
+
+#[test]
+fn vault_pin_refuses_an_older_validly_signed_release() {
+    let bao = server();
+    let d = tmp();
+    let (mount, name) = transit_key(bao);
+    let pin = format!("secret/{}", unique("pin"));
+    run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "pubkey",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--out",
+            "k.pub",
+        ],
+        &[],
+    )
+    .ok();
+    let sign = |out: &str| {
+        run(
+            bao,
+            d.path(),
+            &[
+                "sign",
+                "m",
+                "--vault-transit",
+                &name,
+                "--transit-mount",
+                &mount,
+                "-o",
+                out,
+            ],
+            &[],
+        )
+        .ok();
+    };
+    // Release 1: signed, published with its root digest.
+    write(d.path(), "m/weights.bin", b"release one");
+    sign("r1.sig");
+    std::fs::copy(
+        d.path().join("m/weights.bin"),
+        d.path().join("r1-weights.bin"),
+    )
+    .unwrap();
+    run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "m",
+            "--path",
+            &pin,
+            "--signature",
+            "r1.sig",
+            "--cas",
+            "0",
+        ],
+        &[],
+    )
+    .ok();
+    run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "m",
+            "--signature",
+            "r1.sig",
+            "--key",
+            "k.pub",
+            "--vault-pin",
+            &pin,
+        ],
+        &[],
+    )
+    .ok();
+
+    // Release 2 is pinned; the release-1 files with their valid bundle are now refused.
+    write(d.path(), "m/weights.bin", b"release two");
+    sign("r2.sig");
+    run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "m",
+            "--path",
+            &pin,
+            "--signature",
+            "r2.sig",
+            "--cas",
+            "1",
+        ],
+        &[],
+    )
+    .ok();
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "m",
+            "--signature",
+            "r2.sig",
+            "--key",
+            "k.pub",
+            "--vault-pin",
+            &pin,
+        ],
+        &[],
+    );
+    r.ok();
+    std::fs::copy(
+        d.path().join("r1-weights.bin"),
+        d.path().join("m/weights.bin"),
+    )
+    .unwrap();
+    run(
+        bao,
+        d.path(),
+        &["verify", "m", "--signature", "r1.sig", "--key", "k.pub"],
+        &[],
+    )
+    .ok();
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "m",
+            "--signature",
+            "r1.sig",
+            "--key",
+            "k.pub",
+            "--vault-pin",
+            &pin,
+        ],
+        &[],
+    );
+    assert_code(
+        &r,
+        1,
+        &[
+            &format!("is not the release approved at {pin} (version 2)"),
+            "an older or different release",
+        ],
+    );
+    assert!(!r.stdout.contains("OK"), "{r:#?}");
+    // Pinned to version 1 explicitly, the old release passes.
+    run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "m",
+            "--signature",
+            "r1.sig",
+            "--key",
+            "k.pub",
+            "--vault-pin",
+            &pin,
+            "--version",
+            "1",
+        ],
+        &[],
+    )
+    .ok();
+    // A bundle for another model is not published.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "m",
+            "--path",
+            &pin,
+            "--signature",
+            "r2.sig",
+        ],
+        &[],
+    );
+    assert_code(&r, 1, &["r2.sig: resource 'weights.bin' has sha256"]);
+    // The pin secret lacks root_sha256: exit 4 naming the fields present.
+    let plain = format!("secret/{}", unique("nopin"));
+    bao.cli_ok(&["kv", "put", &plain, "checksum=x"]);
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "verify",
+            "m",
+            "--signature",
+            "r1.sig",
+            "--key",
+            "k.pub",
+            "--vault-pin",
+            &plain,
+        ],
+        &[],
+    );
+    assert_code(
+        &r,
+        4,
+        &["has no field 'root_sha256'; fields present: checksum"],
+    );
+}
+
+#[test]
+fn publish_with_a_bundle_leaves_out_what_the_bundle_ignored() {
+    let bao = server();
+    let d = tmp();
+    let (mount, name) = transit_key(bao);
+    write(d.path(), "m/weights.bin", b"weights");
+    write(d.path(), "m/notes/draft.txt", b"not released");
+    run(
+        bao,
+        d.path(),
+        &[
+            "sign",
+            "m",
+            "--vault-transit",
+            &name,
+            "--transit-mount",
+            &mount,
+            "--ignore",
+            "m/notes",
+        ],
+        &[],
+    )
+    .ok();
+    let path = format!("secret/{}", unique("ignored"));
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "m",
+            "--path",
+            &path,
+            "--signature",
+            "m/model.sig",
+        ],
+        &[],
+    );
+    r.ok();
+    assert!(r.stdout.contains("(1 file)"), "{r:#?}");
+    let r = run(bao, d.path(), &["vault", "get", &path], &[]);
+    r.ok();
+    assert!(r.stdout.starts_with("root sha256:"), "{r:#?}");
+    assert!(
+        r.stdout.contains(" weights.bin\n") && !r.stdout.contains("draft"),
+        "{r:#?}"
+    );
+}

@@ -110,6 +110,18 @@ impl<'a> TransitSigner<'a> {
     }
 }
 
+impl crate::signing::PaeSigner for TransitSigner<'_> {
+    fn public_key(&self) -> Result<crate::keys::PublicKey, crate::signing::SignerError> {
+        Ok(crate::keys::PublicKey::from_ed25519_bytes(
+            self.public.key.as_bytes(),
+        )?)
+    }
+
+    fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, crate::signing::SignerError> {
+        Ok(TransitSigner::sign(self, pae)?.to_vec())
+    }
+}
+
 impl Vault {
     /// Sign `message` (the DSSE PAE) with pure Ed25519; the PAE is small, so no prehash.
     pub fn transit_sign(
