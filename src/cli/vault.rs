@@ -7,19 +7,17 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use modelseal::digest::{AlgoSet, Algorithm, Digest};
 use modelseal::engine::{FileDigests, HashOptions};
 use modelseal::escape::display_path;
 use modelseal::exit::Exit;
+use modelseal::statement::Statement;
 use modelseal::tree::{hash_entries, with_threads};
 use modelseal::vault::record::{
     directory_fields, expected_digest, file_fields, published, Published,
 };
 use modelseal::vault::TransitKey;
 use modelseal::walk::{walk, Entry, EntryKind};
-use sha2::{Digest as _, Sha256};
 
 use super::vault_args::{vault_error, VaultConnArgs};
 use super::vault_verify::IGNORED;
@@ -108,6 +106,16 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
     let opts = HashOptions::new(AlgoSet::ALL);
     let none = |_: u64| {};
 
+    // A bundle, when given, is parsed first: the paths it ignored are not published either.
+    let statement = match &args.signature {
+        Some(sig) => Some(read_statement(sig)?),
+        None => None,
+    };
+    let bundle_ignores: Vec<&str> = statement
+        .iter()
+        .flat_map(|st| st.ignore_paths.iter().map(String::as_str))
+        .collect();
+
     // What is published: one file, or every file of the directory.
     let (root, entries, is_dir) = if meta.is_dir() {
         let sig = args
@@ -118,7 +126,12 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         let skip = |rel: &Path, _is_dir: bool| {
             let top =
                 rel.components().count() == 1 && IGNORED.iter().any(|n| rel.as_os_str() == *n);
-            top || sig.as_ref().is_some_and(|s| *s == root_canon.join(rel))
+            let ignored = rel.to_str().is_some_and(|r| {
+                bundle_ignores
+                    .iter()
+                    .any(|i| r == *i || r.strip_prefix(i).is_some_and(|t| t.starts_with('/')))
+            });
+            top || ignored || sig.as_ref().is_some_and(|s| *s == root_canon.join(rel))
         };
         let entries = walk(&args.model, &skip).map_err(|e| fail(Exit::Failure, e.to_string()))?;
         (args.model.clone(), entries, true)
@@ -227,9 +240,9 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         ));
     }
 
-    let root_digest = match &args.signature {
-        Some(sig) => Some(bundle_root(sig, &files, is_dir)?),
-        None => None,
+    let root_digest = match (&args.signature, &statement) {
+        (Some(sig), Some(st)) => Some(bundle_root(sig, st, &files, is_dir)?),
+        _ => None,
     };
     let fields = if is_dir {
         directory_fields(&files, root_digest.as_ref())
@@ -254,7 +267,11 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         None => format!("{at}: published"),
     };
     let detail = if is_dir {
-        format!("{} files", files.len())
+        format!(
+            "{} file{}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        )
     } else {
         let d = &files[0].1;
         format!("sha256:{}", hex::encode(d.sha256.unwrap_or_default()))
@@ -264,51 +281,42 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
 }
 
 /// The root digest of a signed bundle, after checking that its resources are exactly the
-/// files just hashed and that the subject digest is their root. The signature itself is
-/// the signer's business; a bundle for another model is refused.
+/// files just hashed (the statement parser has checked the root against the resources). The
+/// signature itself is the signer's business; a bundle for another model is refused.
+fn read_statement(sig: &Path) -> anyhow::Result<Statement> {
+    use modelseal::bundle::{read_bundle, CheckedBundle};
+    let bad = |why: String| fail(Exit::Failure, format!("{}: {why}", display_path(sig)));
+    let bytes = read_bundle(sig).map_err(|e| fail(Exit::Usage, e.to_string()))?;
+    let bundle = CheckedBundle::parse(&bytes).map_err(|e| bad(e.to_string()))?;
+    Statement::parse(&bundle.payload).map_err(|e| bad(e.to_string()))
+}
+
 fn bundle_root(
     sig: &Path,
+    st: &Statement,
     files: &[(String, FileDigests)],
     is_dir: bool,
 ) -> anyhow::Result<Digest> {
+    use modelseal::statement::{shown, Method};
     let name = display_path(sig);
     let bad = |why: String| fail(Exit::Failure, format!("{name}: {why}"));
-    let text = std::fs::read(sig).map_err(|e| fail(Exit::Usage, format!("{name}: {e}")))?;
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| bad(format!("not a JSON bundle: {e}")))?;
-    let payload_b64 = bundle
-        .pointer("/dsseEnvelope/payload")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| bad("no dsseEnvelope.payload".into()))?;
-    let payload = STANDARD
-        .decode(payload_b64)
-        .map_err(|_| bad("dsseEnvelope.payload is not base64".into()))?;
-    let st: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| bad(format!("payload is not JSON: {e}")))?;
-    let subject = st
-        .pointer("/subject/0/digest/sha256")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| bad("no subject[0].digest.sha256".into()))?;
-    let subject = modelseal::digest::parse_lower_hex32(subject)
-        .map_err(|e| bad(format!("subject digest: {e}")))?;
-    let resources = st
-        .pointer("/predicate/resources")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| bad("no predicate.resources".into()))?;
+    if st.method != Method::Files {
+        return Err(bad(
+            "a sharded bundle cannot be checked against whole-file digests here".into(),
+        ));
+    }
+    let algorithm = st.hash_type.algorithm().ok_or_else(|| {
+        bad(format!(
+            "hash type '{}' cannot be checked here",
+            st.hash_type.name()
+        ))
+    })?;
     let by_name: BTreeMap<&str, &FileDigests> =
         files.iter().map(|(n, d)| (n.as_str(), d)).collect();
-    let mut hasher = Sha256::new();
-    let mut seen = 0usize;
-    for r in resources {
-        let rname = r.get("name").and_then(|v| v.as_str()).unwrap_or("");
-        let algo = r.get("algorithm").and_then(|v| v.as_str()).unwrap_or("");
-        let dhex = r.get("digest").and_then(|v| v.as_str()).unwrap_or("");
-        let bytes = modelseal::digest::parse_lower_hex32(dhex)
-            .map_err(|e| bad(format!("resource '{}': {e}", display_path(rname))))?;
-        hasher.update(bytes);
+    for r in &st.resources {
         let ours = if is_dir {
-            by_name.get(rname).copied()
-        } else if rname == "." || rname == files[0].0 {
+            by_name.get(r.path.as_str()).copied()
+        } else if r.path == "." || r.path == files[0].0 {
             Some(&files[0].1)
         } else {
             None
@@ -316,38 +324,28 @@ fn bundle_root(
         let ours = ours.ok_or_else(|| {
             bad(format!(
                 "lists '{}', which is not a file of this model",
-                display_path(rname)
-            ))
-        })?;
-        let algorithm = Algorithm::from_name(algo).ok_or_else(|| {
-            bad(format!(
-                "resource '{}': algorithm '{algo}' cannot be checked here",
-                display_path(rname)
+                shown(&r.name)
             ))
         })?;
         let mine = ours.get(algorithm).expect("both algorithms hashed");
-        if mine.bytes != bytes {
+        if mine.bytes[..] != r.digest[..] {
             return Err(bad(format!(
-                "resource '{}' has {algo} {dhex}, but the file has {}",
-                display_path(rname),
+                "resource '{}' has {} {}, but the file has {}",
+                shown(&r.name),
+                algorithm,
+                hex::encode(&r.digest),
                 mine.hex()
             )));
         }
-        seen += 1;
     }
-    if seen != files.len() {
+    if st.paths().len() != files.len() {
         return Err(bad(format!(
-            "covers {seen} file(s) but the model has {}: it is not this model's bundle",
+            "covers {} file(s) but the model has {}: it is not this model's bundle",
+            st.paths().len(),
             files.len()
         )));
     }
-    let root: [u8; 32] = hasher.finalize().into();
-    if root != subject {
-        return Err(bad(
-            "the subject digest is not the root of its resources".into()
-        ));
-    }
-    Ok(Digest::new(Algorithm::Sha256, root))
+    Ok(Digest::new(Algorithm::Sha256, st.root_digest))
 }
 
 fn get(args: GetArgs) -> anyhow::Result<Exit> {
