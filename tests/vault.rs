@@ -1702,4 +1702,14 @@ fn publish_with_a_bundle_leaves_out_what_the_bundle_ignored() {
         r.stdout.contains(" weights.bin\n") && !r.stdout.contains("draft"),
         "{r:#?}"
     );
+    assert!(r.stdout.contains("\nignore notes\n"), "{r:#?}");
+    // verify --vault honours (and reports) what was ignored, and skips the bundle itself.
+    let r = run(bao, d.path(), &["verify", "m", "--vault", &path], &[]);
+    r.ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "weights.bin: OK\nnotes: ignored (ignore_paths at {path} (version 1))\nverified 1 file(s) against {path} (version 1)\n"
+        )
+    );
 }

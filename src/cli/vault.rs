@@ -245,7 +245,11 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         _ => None,
     };
     let fields = if is_dir {
-        directory_fields(&files, root_digest.as_ref())
+        let ignores: Vec<String> = statement
+            .as_ref()
+            .map(|st| st.ignore_paths.clone())
+            .unwrap_or_default();
+        directory_fields(&files, root_digest.as_ref(), &ignores)
     } else {
         let mut f = file_fields(&files[0].1);
         if let Some(r) = &root_digest {
@@ -374,9 +378,14 @@ fn get(args: GetArgs) -> anyhow::Result<Exit> {
             Published::Directory {
                 manifest,
                 root_sha256,
+                ignore_paths,
             } => {
                 if let Some(r) = root_sha256 {
                     emit(format!("root {}", r.prefixed()))?;
+                }
+                for p in ignore_paths {
+                    let (name, _) = modelseal::escape::coreutils_escape(p.as_bytes());
+                    emit(format!("ignore {}", String::from_utf8_lossy(&name)))?;
                 }
                 for (rel, e) in manifest {
                     let (name, _) = modelseal::escape::coreutils_escape(rel.as_bytes());

@@ -18,8 +18,15 @@ use modelseal::walk::{walk, EntryKind};
 use super::vault_args::{vault_error, VaultConnArgs};
 use super::{fail, Global};
 
-/// Names the reference signer always leaves out of a model (as `vault publish`).
-pub const IGNORED: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+/// Top-level names left out of a published directory: what the reference signer always
+/// leaves out, and the default bundle name (`model.sig`).
+pub const IGNORED: [&str; 5] = [
+    ".git",
+    ".gitattributes",
+    ".github",
+    ".gitignore",
+    modelseal::constants::DEFAULT_SIGNATURE_NAME,
+];
 
 /// Read the secret (latest or `version`).
 pub fn read(conn: &VaultConnArgs, path: &str, version: Option<u64>) -> anyhow::Result<SecretData> {
@@ -88,8 +95,12 @@ pub fn verify(
                     hash_file(model, Follow::No, &opts(AlgoSet::ALL), &none).map_err(file_error)?;
                 check_file(&shown, &source, &got, size, &sha256, &blake3).map_err(mismatch)?;
             }
-            Published::Directory { manifest, .. } => {
-                return verify_directory(model, &source, &manifest, global);
+            Published::Directory {
+                manifest,
+                ignore_paths,
+                ..
+            } => {
+                return verify_directory(model, &source, &manifest, &ignore_paths, global);
             }
         },
     }
@@ -128,6 +139,7 @@ fn verify_directory(
     root: &Path,
     source: &str,
     manifest: &BTreeMap<String, ManifestEntry>,
+    ignore_paths: &[String],
     global: &Global,
 ) -> anyhow::Result<Exit> {
     if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir()) {
@@ -139,10 +151,26 @@ fn verify_directory(
             ),
         ));
     }
+    // What the record's ignore_paths exclude is reported, never silently skipped.
+    let ignored = std::cell::RefCell::new(Vec::new());
     let skip = |rel: &Path, _: bool| {
-        rel.components().count() == 1 && IGNORED.iter().any(|n| rel.as_os_str() == *n)
+        if rel.components().count() == 1 && IGNORED.iter().any(|n| rel.as_os_str() == *n) {
+            return true;
+        }
+        let hit = rel.to_str().is_some_and(|r| {
+            ignore_paths.iter().any(|i| {
+                r == i
+                    || r.strip_prefix(i.as_str())
+                        .is_some_and(|t| t.starts_with('/'))
+            })
+        });
+        if hit {
+            ignored.borrow_mut().push(display_path(rel));
+        }
+        hit
     };
     let entries = walk(root, &skip).map_err(|e| fail(Exit::Failure, e.to_string()))?;
+    let ignored = ignored.into_inner();
     let mut problems = Vec::new();
     let mut to_hash = Vec::new();
     for e in &entries {
@@ -207,6 +235,12 @@ fn verify_directory(
     let mut out = super::output::stdout();
     for shown in &ok {
         super::output::line(&mut out, format!("{shown}: OK").as_bytes())?;
+    }
+    for shown in &ignored {
+        super::output::line(
+            &mut out,
+            format!("{shown}: ignored (ignore_paths at {source})").as_bytes(),
+        )?;
     }
     super::output::line(
         &mut out,

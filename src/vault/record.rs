@@ -36,8 +36,13 @@ pub enum Published {
     Directory {
         manifest: BTreeMap<String, ManifestEntry>,
         root_sha256: Option<Digest>,
+        /// Model-relative paths the signed bundle left out (a directory: its subtree).
+        ignore_paths: Vec<String>,
     },
 }
+
+/// The field holding a directory's ignored paths (from the bundle given to `vault publish`).
+pub const IGNORE_FIELD: &str = "ignore_paths";
 
 fn both(d: &FileDigests) -> (String, String) {
     let hex32 = |b: Option<[u8; 32]>| hex::encode(b.expect("publish hashes with both algorithms"));
@@ -54,10 +59,12 @@ pub fn file_fields(d: &FileDigests) -> BTreeMap<String, Value> {
     ])
 }
 
-/// The fields for a directory: its files (relative `/` paths) and the optional root digest.
+/// The fields for a directory: its files (relative `/` paths), the optional root digest and
+/// the paths the bundle ignored.
 pub fn directory_fields(
     files: &[(String, FileDigests)],
     root: Option<&Digest>,
+    ignore_paths: &[String],
 ) -> BTreeMap<String, Value> {
     let mut manifest = serde_json::Map::new();
     for (rel, d) in files {
@@ -71,7 +78,19 @@ pub fn directory_fields(
     if let Some(r) = root {
         out.insert(ROOT_FIELD.to_string(), json!(r.hex()));
     }
+    if !ignore_paths.is_empty() {
+        out.insert(IGNORE_FIELD.to_string(), json!(ignore_paths));
+    }
     out
+}
+
+/// A model-relative path as a manifest may hold it: `/`-separated, no empty, `.` or `..`
+/// components, no backslash or control characters.
+fn clean_relative(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        && !p.chars().any(|c| c == '\\' || c.is_control())
 }
 
 fn malformed(data: &SecretData, field: &str, why: impl std::fmt::Display) -> VaultError {
@@ -187,9 +206,23 @@ pub fn published(data: &SecretData) -> Result<Published, VaultError> {
         } else {
             None
         };
+        let mut ignore_paths = Vec::new();
+        if let Some(v) = data.fields.get(IGNORE_FIELD) {
+            let bad = || {
+                VaultError::refused(format!(
+                    "{} field '{IGNORE_FIELD}' is not a list of model-relative paths",
+                    data.describe()
+                ))
+            };
+            for p in v.as_array().ok_or_else(bad)? {
+                let p = p.as_str().filter(|p| clean_relative(p)).ok_or_else(bad)?;
+                ignore_paths.push(p.to_string());
+            }
+        }
         return Ok(Published::Directory {
             manifest,
             root_sha256,
+            ignore_paths,
         });
     }
     if !data.fields.contains_key("sha256") && !data.fields.contains_key("blake3") {
@@ -250,17 +283,35 @@ mod tests {
     fn directory_fields_round_trip() {
         let d = hash_bytes(b"x", AlgoSet::ALL);
         let root = Digest::new(Algorithm::Sha256, [1; 32]);
-        let p = published(&data(directory_fields(&[("a/b".into(), d)], Some(&root)))).unwrap();
+        let ignore = vec!["notes".to_string()];
+        let p = published(&data(directory_fields(
+            &[("a/b".into(), d)],
+            Some(&root),
+            &ignore,
+        )))
+        .unwrap();
         match p {
             Published::Directory {
                 manifest,
                 root_sha256,
+                ignore_paths,
             } => {
                 assert_eq!(manifest["a/b"].size, 1);
                 assert_eq!(root_sha256, Some(root));
+                assert_eq!(ignore_paths, ignore);
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn ignore_paths_must_be_clean_relative_paths() {
+        let d = hash_bytes(b"x", AlgoSet::ALL);
+        for bad in ["", "/abs", "../up", "a/./b", "a//b", "a\\b", "a\nb"] {
+            let fields = directory_fields(&[("f".into(), d)], None, &[bad.to_string()]);
+            assert!(published(&data(fields)).is_err(), "{bad:?}");
+        }
+        assert!(clean_relative("a/b.c") && clean_relative(".git"));
     }
 
     #[test]
