@@ -43,7 +43,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "ALGO:HEX")]
     pub expect: Option<String>,
     /// Read the expected digests from this Vault/OpenBao KV secret (instead of a bundle).
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "expect", "vault_pin"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "expect", "vault_pin", "json", "ignore_unsigned_files", "ignore_paths"])]
     pub vault: Option<String>,
     /// After the signature checks, the bundle's root digest must equal the one pinned in this
     /// KV secret (field root_sha256, as `vault publish --signature` writes): rollback protection.
