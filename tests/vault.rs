@@ -52,6 +52,39 @@ fn kv2_checksum_field_like_the_shell_recipe() {
     );
     r.ok();
     assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"model bytes")));
+    // --kv-version skips the preflight: the first component is the mount.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{path}"),
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"model bytes")));
+    // The wrong version named by hand: KV v1 reads of a v2 mount find nothing.
+    let r = run(
+        bao,
+        d.path(),
+        &[
+            "vault",
+            "get",
+            &format!("secret/{path}"),
+            "--kv-version",
+            "1",
+            "--field",
+            "checksum",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 4, "{r:#?}");
     // --mount with a path relative to it, and --kv-version skipping the preflight.
     let r = run(
         bao,

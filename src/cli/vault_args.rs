@@ -50,8 +50,8 @@ pub struct VaultConnArgs {
     /// Mount of the auth method [default: approle or jwt].
     #[arg(long, value_name = "PATH", help_heading = "Vault")]
     pub auth_mount: Option<String>,
-    /// KV engine version; skips the mount lookup (needs --mount to know where the mount ends
-    /// unless the lookup is allowed).
+    /// KV engine version; skips the mount lookup (the mount is then --mount, or the path's
+    /// first component).
     #[arg(long, value_name = "1|2", value_parser = parse_kv_version, help_heading = "Vault")]
     pub kv_version: Option<KvVersion>,
     /// KV mount; the path is then relative to it.

@@ -147,6 +147,19 @@ impl Vault {
                 version: loc.kv_version.unwrap_or(version),
             });
         }
+        if let Some(version) = loc.kv_version {
+            // No lookup: the mount is the path's first component.
+            let (mount, rel) = path.split_once('/').ok_or_else(|| {
+                VaultError::Config(format!(
+                    "{path}: with --kv-version and no --mount the path must be MOUNT/SECRET"
+                ))
+            })?;
+            return Ok(Resolved {
+                mount: mount.to_string(),
+                rel: rel.to_string(),
+                version,
+            });
+        }
         let (mount, version) = self.preflight(&path)?;
         let rel = path
             .strip_prefix(&mount)
