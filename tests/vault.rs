@@ -1746,3 +1746,65 @@ fn publish_with_a_bundle_leaves_out_what_the_bundle_ignored() {
         )
     );
 }
+
+#[test]
+fn a_write_that_may_have_been_applied_is_not_repeated() {
+    let d = tmp();
+    write(d.path(), "model.bin", b"weights");
+    let answer = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{\"errors\":[\"internal\"]}";
+    let env_for = |addr: &str| {
+        vec![
+            ("VAULT_ADDR", addr.to_string()),
+            ("VAULT_TOKEN", "x".to_string()),
+        ]
+    };
+    let (addr, seen) = canned(answer);
+    let env: Vec<(&str, String)> = env_for(&addr);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "publish",
+            "model.bin",
+            "--path",
+            "m",
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+        ],
+        &env,
+    );
+    assert_code(
+        &r,
+        3,
+        &["writing secret/m: Vault is temporarily unable to answer (HTTP 500)"],
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "a 500 on a write is not retried"
+    );
+    // The same answer to a read is retried (reads are idempotent).
+    let (addr, seen) = canned(answer);
+    let env: Vec<(&str, String)> = env_for(&addr);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_env(
+        d.path(),
+        &[
+            "vault",
+            "get",
+            "m",
+            "--mount",
+            "secret",
+            "--kv-version",
+            "2",
+            "--field",
+            "checksum",
+        ],
+        &env,
+    );
+    assert_code(&r, 3, &["HTTP 500"]);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+}

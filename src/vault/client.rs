@@ -74,29 +74,33 @@ impl Vault {
                 secret_id,
             } => {
                 let ctx = format!("AppRole login at auth/{mount}");
-                let auth = self.call(&ctx, || async {
-                    vaultrs::auth::approle::login(
-                        &self.client,
-                        mount,
-                        role_id.expose(),
-                        secret_id.expose(),
-                    )
-                    .await
-                    .map_err(classify_vaultrs)
-                })?;
+                let auth = self
+                    .call_write_raw(|| async {
+                        vaultrs::auth::approle::login(
+                            &self.client,
+                            mount,
+                            role_id.expose(),
+                            secret_id.expose(),
+                        )
+                        .await
+                        .map_err(classify_vaultrs)
+                    })
+                    .map_err(|f| f.into_error(&ctx, &self.settings))?;
                 Ok(Secret::new(&auth.client_token))
             }
             Credentials::Jwt { mount, role, jwt } => {
                 let ctx = format!("JWT login at auth/{mount} as role '{role}'");
                 let body = serde_json::json!({ "role": role, "jwt": jwt.expose() });
-                let answer = self.call(&ctx, || {
-                    self.raw(
-                        reqwest::Method::POST,
-                        format!("auth/{mount}/login"),
-                        Some(body.clone()),
-                        false,
-                    )
-                })?;
+                let answer = self
+                    .call_write_raw(|| {
+                        self.raw(
+                            reqwest::Method::POST,
+                            format!("auth/{mount}/login"),
+                            Some(body.clone()),
+                            false,
+                        )
+                    })
+                    .map_err(|f| f.into_error(&ctx, &self.settings))?;
                 let token = answer
                     .pointer("/auth/client_token")
                     .and_then(Value::as_str)
@@ -109,29 +113,36 @@ impl Vault {
     }
 
     /// Run one request (an async closure) with bounded retries for transient failures.
-    pub(crate) fn call<T, F, Fut>(&self, ctx: &str, mut f: F) -> Result<T, VaultError>
+    pub(crate) fn call<T, F, Fut>(&self, ctx: &str, f: F) -> Result<T, VaultError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Fail>>,
     {
-        self.runtime.block_on(async {
-            let mut attempt = 1;
-            loop {
-                match f().await {
-                    Ok(v) => return Ok(v),
-                    Err(fail) if fail.retryable() && attempt < self.settings.attempts => {
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                    }
-                    Err(fail) => return Err(fail.into_error(ctx, &self.settings)),
-                }
-            }
-        })
+        self.retrying(false, f)
+            .map_err(|fail| fail.into_error(ctx, &self.settings))
     }
 
     /// Like [`Vault::call`] but hands back the raw failure, for callers that explain some
     /// statuses themselves (404 on a secret, 400 on a CAS conflict).
-    pub(crate) fn call_raw<T, F, Fut>(&self, mut f: F) -> Result<T, Fail>
+    pub(crate) fn call_raw<T, F, Fut>(&self, f: F) -> Result<T, Fail>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Fail>>,
+    {
+        self.retrying(false, f)
+    }
+
+    /// A request that changes state (a KV write, a login that may use up a secret id): retried
+    /// only when it cannot have been applied.
+    pub(crate) fn call_write_raw<T, F, Fut>(&self, f: F) -> Result<T, Fail>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Fail>>,
+    {
+        self.retrying(true, f)
+    }
+
+    fn retrying<T, F, Fut>(&self, write: bool, mut f: F) -> Result<T, Fail>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Fail>>,
@@ -141,7 +152,7 @@ impl Vault {
             loop {
                 match f().await {
                     Ok(v) => return Ok(v),
-                    Err(fail) if fail.retryable() && attempt < self.settings.attempts => {
+                    Err(fail) if fail.retryable(write) && attempt < self.settings.attempts => {
                         tokio::time::sleep(backoff(attempt)).await;
                         attempt += 1;
                     }

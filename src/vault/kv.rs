@@ -365,15 +365,16 @@ impl Vault {
                 }
                 let map: std::collections::HashMap<&str, &Value> =
                     fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                self.call(&ctx, || async {
+                self.call_write_raw(|| async {
                     vaultrs::kv1::set(&self.client, &at.mount, &at.rel, &map)
                         .await
                         .map_err(classify_vaultrs)
-                })?;
+                })
+                .map_err(|f| f.into_error(&ctx, &self.settings))?;
                 Ok(None)
             }
             KvVersion::V2 => {
-                let got = self.call_raw(|| async {
+                let got = self.call_write_raw(|| async {
                     let r = match cas {
                         Some(c) => {
                             vaultrs::kv2::set_with_options(

@@ -14,7 +14,10 @@ use super::error::{one_line, VaultError};
 /// What went wrong with one request, before it is given its user-facing context.
 #[derive(Debug)]
 pub(crate) enum Fail {
-    /// No HTTP answer: refused, reset, unreachable (transient, retried).
+    /// The request never left: connection refused, no route (transient, always retried).
+    Unsent(String),
+    /// No HTTP answer after the request may have been sent: reset, cut off (transient;
+    /// retried for reads, not for writes, which may have been applied).
     Network(String),
     /// No answer within the timeout (transient, not retried: it would multiply the wait).
     Timeout,
@@ -27,11 +30,15 @@ pub(crate) enum Fail {
 }
 
 impl Fail {
-    /// Worth another attempt after a pause.
-    pub(crate) fn retryable(&self) -> bool {
+    /// Worth another attempt after a pause. A write is retried only when it cannot have
+    /// been applied (never sent, sealed, rate-limited, standby not ready).
+    pub(crate) fn retryable(&self, write: bool) -> bool {
         match self {
-            Fail::Network(_) => true,
-            Fail::Status { code, .. } => *code >= 500 || *code == 429 || *code == 412,
+            Fail::Unsent(_) => true,
+            Fail::Network(_) => !write,
+            Fail::Status { code, .. } => {
+                matches!(*code, 412 | 429 | 503) || (*code >= 500 && !write)
+            }
             _ => false,
         }
     }
@@ -40,7 +47,7 @@ impl Fail {
     pub(crate) fn into_error(self, ctx: &str, settings: &Settings) -> VaultError {
         let addr = settings.address.as_str().trim_end_matches('/');
         match self {
-            Fail::Network(what) => {
+            Fail::Unsent(what) | Fail::Network(what) => {
                 VaultError::Unavailable(format!("{ctx}: cannot reach Vault at {addr}: {what}"))
             }
             Fail::Timeout => VaultError::Unavailable(format!(
@@ -173,7 +180,7 @@ pub(crate) fn classify(e: &reqwest::Error) -> Fail {
         if let Some(io) = err.downcast_ref::<io::Error>() {
             match io.kind() {
                 io::ErrorKind::ConnectionRefused => {
-                    return Fail::Network("connection refused".into())
+                    return Fail::Unsent("connection refused".into())
                 }
                 io::ErrorKind::TimedOut => return Fail::Timeout,
                 io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
@@ -193,7 +200,7 @@ pub(crate) fn classify(e: &reqwest::Error) -> Fail {
         cur = err.source();
     }
     if e.is_connect() {
-        Fail::Network("cannot connect".into())
+        Fail::Unsent("cannot connect".into())
     } else if e.is_decode() || e.is_body() {
         Fail::Network("the answer was cut off".into())
     } else {
@@ -250,21 +257,24 @@ mod tests {
 
     #[test]
     fn only_transient_failures_are_retried() {
-        assert!(Fail::Network("x".into()).retryable());
-        assert!(Fail::Status {
-            code: 503,
-            errors: vec![]
-        }
-        .retryable());
-        assert!(!Fail::Timeout.retryable());
-        assert!(!Fail::Tls("x".into()).retryable());
-        for code in [400, 401, 403, 404] {
-            assert!(!Fail::Status {
-                code,
-                errors: vec![]
+        let status = |code| Fail::Status {
+            code,
+            errors: vec![],
+        };
+        for write in [false, true] {
+            assert!(Fail::Unsent("x".into()).retryable(write));
+            assert!(status(503).retryable(write));
+            assert!(!Fail::Timeout.retryable(write));
+            assert!(!Fail::Tls("x".into()).retryable(write));
+            for code in [400, 401, 403, 404] {
+                assert!(!status(code).retryable(write));
             }
-            .retryable());
         }
+        // A write that may have been applied is not sent again.
+        assert!(Fail::Network("x".into()).retryable(false));
+        assert!(!Fail::Network("x".into()).retryable(true));
+        assert!(status(500).retryable(false));
+        assert!(!status(500).retryable(true));
     }
 
     #[test]
