@@ -263,8 +263,8 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
 
     let vault = args.conn.connect()?;
     let loc = args.conn.location(&args.path);
-    let version = vault.write(&loc, &fields, args.cas).map_err(vault_error)?;
-    let at = vault.resolve(&loc).map_err(vault_error)?.display();
+    let (at, version) = vault.write(&loc, &fields, args.cas).map_err(vault_error)?;
+    let at = at.display();
     let mut out = super::output::stdout();
     let what = match version {
         Some(v) => format!("{at}: published version {v}"),

@@ -122,8 +122,8 @@ fn clean_path(what: &str, p: &str) -> Result<String, VaultError> {
 }
 
 impl Vault {
-    /// Find the mount and KV version of `loc` (the `sys/internal/ui/mounts` preflight unless
-    /// both are given).
+    /// Find the mount and KV version of `loc`: the `sys/internal/ui/mounts` preflight, unless
+    /// `--kv-version` is given.
     pub fn resolve(&self, loc: &Location) -> Result<Resolved, VaultError> {
         let path = clean_path("path", &loc.path)?;
         if let Some(mount) = &loc.mount {
@@ -144,7 +144,7 @@ impl Vault {
             return Ok(Resolved {
                 mount,
                 rel: path,
-                version: loc.kv_version.unwrap_or(version),
+                version,
             });
         }
         if let Some(version) = loc.kv_version {
@@ -174,7 +174,7 @@ impl Vault {
         Ok(Resolved {
             mount,
             rel,
-            version: loc.kv_version.unwrap_or(version),
+            version,
         })
     }
 
@@ -346,13 +346,14 @@ impl Vault {
     }
 
     /// Write `fields` to a secret. `cas` (KV v2 only) makes the write succeed only if the
-    /// secret is at that version now (0: only if it does not exist). Returns the new version.
+    /// secret is at that version now (0: only if it does not exist). Returns where it was
+    /// written and the new version (KV v2).
     pub fn write(
         &self,
         loc: &Location,
         fields: &BTreeMap<String, Value>,
         cas: Option<u32>,
-    ) -> Result<Option<u64>, VaultError> {
+    ) -> Result<(Resolved, Option<u64>), VaultError> {
         let at = self.resolve(loc)?;
         let name = at.display();
         let ctx = format!("writing {name}");
@@ -371,7 +372,7 @@ impl Vault {
                         .map_err(classify_vaultrs)
                 })
                 .map_err(|f| f.into_error(&ctx, &self.settings))?;
-                Ok(None)
+                Ok((at, None))
             }
             KvVersion::V2 => {
                 let got = self.call_write_raw(|| async {
@@ -391,7 +392,7 @@ impl Vault {
                     r.map_err(classify_vaultrs)
                 });
                 match got {
-                    Ok(meta) => Ok(Some(meta.version)),
+                    Ok(meta) => Ok((at, Some(meta.version))),
                     Err(Fail::Status { code: 400, errors })
                         if errors.iter().any(|e| e.contains("check-and-set")) =>
                     {
