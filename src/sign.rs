@@ -238,7 +238,7 @@ pub fn sign_model_with_progress(
 
     // One hashing pass, both algorithms; largest files first to keep every thread busy.
     jobs.sort_by_key(|j| std::cmp::Reverse(j.3.size));
-    let hash_opts = HashOptions::new(AlgoSet::ALL);
+    let hash_opts = HashOptions::new(AlgoSet::ALL).for_batch(jobs.iter().map(|j| j.3.size));
     progress.start(jobs.iter().map(|j| j.3.size).sum());
     let results: Vec<Result<FileDigests, FileError>> = jobs
         .par_iter()

@@ -482,6 +482,8 @@ pub fn verify_files_with_progress(
         });
     jobs.sort_by_key(|j| std::cmp::Reverse(j.2.size));
     progress.start(jobs.iter().map(|j| j.2.size).sum());
+    let hash_opts =
+        HashOptions::new(AlgoSet::only(algorithm)).for_batch(jobs.iter().map(|j| j.2.size));
     let hashed: Vec<Vec<FileReport>> = jobs
         .par_iter()
         .with_max_len(1)
@@ -493,7 +495,7 @@ pub fn verify_files_with_progress(
                 *exp,
                 &by_path[path],
                 st.method,
-                algorithm,
+                &hash_opts,
                 progress,
             )
         })
@@ -559,9 +561,10 @@ fn check_file(
     exp: Expected,
     resources: &[&Resource],
     method: Method,
-    algorithm: Algorithm,
+    opts: &HashOptions,
     progress: &dyn ProgressSink,
 ) -> Vec<FileReport> {
+    let algorithm = opts.algos.iter().next().expect("one algorithm");
     let name = display_bytes(rel.as_bytes());
     if let Method::Shards { .. } = method {
         let size = resources
@@ -586,8 +589,7 @@ fn check_file(
     match method {
         Method::Files => {
             let r = resources[0];
-            let opts = HashOptions::new(AlgoSet::only(algorithm));
-            match hash_open(open, &opts, &|n| progress.advance(n)) {
+            match hash_open(open, opts, &|n| progress.advance(n)) {
                 Err(e) => vec![file_error(&name, &e)],
                 Ok(d) => {
                     let actual = d.get(algorithm).expect("requested digest");

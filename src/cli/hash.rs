@@ -51,28 +51,27 @@ pub struct EngineArgs {
     /// How file bytes reach the hashers: pipelined read() or mmap windows.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto, hide_short_help = true)]
     pub strategy: StrategyArg,
-    /// Chunk (and mmap window) size in KiB.
-    #[arg(long, value_name = "KIB", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(4..=262144), hide_short_help = true)]
-    pub chunk_kib: u32,
+    /// Chunk (and mmap window) size in KiB (default: the engine's measured choice).
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u32).range(4..=262144), hide_short_help = true)]
+    pub chunk_kib: Option<u32>,
 }
 
 impl EngineArgs {
-    /// Options for `algos`. `auto`: mmap windows (no copy) for BLAKE3 alone, whose
-    /// multi-threaded hashing would otherwise wait on the copy; pipelined read() otherwise,
-    /// where the reader runs on the core SHA-256 leaves free.
+    /// Options for `algos`: the engine's choice (`HashOptions::new`) unless overridden.
     pub fn options(&self, algos: AlgoSet) -> HashOptions {
-        let strategy = match self.strategy {
-            StrategyArg::Read => Strategy::Read,
-            StrategyArg::Mmap => Strategy::MmapWindows,
-            StrategyArg::Auto if !algos.sha256 => Strategy::MmapWindows,
-            StrategyArg::Auto => Strategy::Read,
-        };
-        HashOptions {
-            algos,
-            strategy,
-            chunk_size: self.chunk_kib as usize * 1024,
-            within_file: true,
+        let mut opts = HashOptions::new(algos);
+        match self.strategy {
+            StrategyArg::Auto => {}
+            StrategyArg::Read => {
+                opts.strategy = Strategy::Read;
+                opts.chunk_size = modelseal::engine::DEFAULT_CHUNK;
+            }
+            StrategyArg::Mmap => opts.strategy = Strategy::MmapWindows,
         }
+        if let Some(kib) = self.chunk_kib {
+            opts.chunk_size = kib as usize * 1024;
+        }
+        opts
     }
 }
 
