@@ -22,5 +22,6 @@ pub mod sign;
 pub mod signing;
 pub mod statement;
 pub mod tree;
+pub mod vault;
 pub mod verify;
 pub mod walk;

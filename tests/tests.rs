@@ -15,5 +15,7 @@ mod special;
 mod threats;
 mod tools;
 mod util;
+mod vault;
+mod vault_support;
 mod vectors;
 mod verify;

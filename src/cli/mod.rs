@@ -10,6 +10,8 @@ mod progress;
 mod scan;
 mod sign;
 mod vault;
+mod vault_args;
+mod vault_verify;
 mod verify;
 
 use clap::{Parser, Subcommand};

@@ -65,6 +65,20 @@ pub struct SignArgs {
     /// Read the key passphrase from the first line of FILE (else MODELSEAL_PASSPHRASE, else a prompt).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Sign with this Vault/OpenBao Transit key (type ed25519) instead of a key file; the
+    /// private key never leaves Vault. Its latest version signs; the bundle's hint names it.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["key", "passphrase_file"])]
+    pub vault_transit: Option<String>,
+    /// Mount of the Transit engine.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "transit",
+        requires = "vault_transit"
+    )]
+    pub transit_mount: String,
+    #[command(flatten)]
+    pub vault_conn: Box<super::vault_args::VaultConnArgs>,
 }
 
 /// Load a private key file, asking for its passphrase only when it is encrypted.
@@ -150,6 +164,12 @@ pub fn sign_error(e: SignError) -> anyhow::Error {
         SignError::Files(list) => {
             for f in list {
                 eprintln!("modelseal: {f}");
+            }
+        }
+        SignError::Signer(inner) => {
+            // A Vault signer keeps its exit code: 3 unavailable, 4 refused.
+            if let Some(v) = inner.downcast_ref::<modelseal::vault::VaultError>() {
+                return super::fail(v.exit(), format!("signer: {v}"));
             }
         }
         _ => {}
@@ -262,6 +282,16 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
 }
 
 pub fn run(args: SignArgs, global: &Global) -> anyhow::Result<Exit> {
+    if let Some(name) = &args.vault_transit {
+        let vault = args.vault_conn.connect()?;
+        let key = modelseal::vault::TransitKey {
+            mount: args.transit_mount.trim_matches('/').to_string(),
+            name: name.clone(),
+        };
+        let signer = modelseal::vault::TransitSigner::new(&vault, key)
+            .map_err(super::vault_args::vault_error)?;
+        return sign_with(&args, &signer, global);
+    }
     let Some(key_path) = &args.key else {
         return Err(super::fail(Exit::Usage, "sign needs --key KEY"));
     };

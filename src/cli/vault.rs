@@ -1,15 +1,451 @@
-//! `modelseal vault` (not implemented yet).
+//! `modelseal vault publish` and `modelseal vault pubkey`.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use modelseal::digest::{AlgoSet, Algorithm, Digest};
+use modelseal::engine::{FileDigests, HashOptions};
+use modelseal::escape::display_path;
 use modelseal::exit::Exit;
+use modelseal::statement::Statement;
+use modelseal::tree::{hash_entries, with_threads};
+use modelseal::vault::record::{
+    directory_fields, expected_digest, file_fields, published, Published,
+};
+use modelseal::vault::TransitKey;
+use modelseal::walk::{walk, Entry, EntryKind};
 
-use super::Global;
+use super::vault_args::{vault_error, VaultConnArgs};
+use super::vault_verify::IGNORED;
+use super::{fail, Global};
 
 #[derive(clap::Args)]
-pub struct VaultArgs {}
+pub struct VaultArgs {
+    #[command(subcommand)]
+    pub command: Box<VaultCommand>,
+}
 
-pub fn run(_args: VaultArgs, _global: &Global) -> anyhow::Result<Exit> {
-    Err(super::fail(
-        Exit::Internal,
-        "'vault' is not implemented yet",
-    ))
+#[derive(clap::Subcommand)]
+pub enum VaultCommand {
+    /// Hash a model once and write its digests to a KV secret (a release engineer's step).
+    Publish(PublishArgs),
+    /// Export a Transit ed25519 key's public key as PEM, for `verify --key`.
+    Pubkey(PubkeyArgs),
+    /// Print the expected digests a KV secret holds, checked as `verify --vault` reads them.
+    Get(GetArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GetArgs {
+    /// The KV secret, e.g. secret/models/llama.
+    pub path: String,
+    /// A field holding one digest (bare 64 hex = SHA-256, or sha256:/blake3: prefixed);
+    /// default: the fields `vault publish` writes.
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+    /// The KV v2 version to read (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub version: Option<u64>,
+    #[command(flatten)]
+    pub conn: VaultConnArgs,
+}
+
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    /// The model: a file or a directory.
+    pub model: PathBuf,
+    /// The KV secret to write, e.g. secret/models/llama.
+    #[arg(long, value_name = "PATH")]
+    pub path: String,
+    /// Check-and-set (KV v2): write only if the secret is at version N now (0: only if absent).
+    #[arg(long, value_name = "N")]
+    pub cas: Option<u32>,
+    /// The model's signed bundle: its root digest is published as root_sha256 for
+    /// `verify --vault-pin`.
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: VaultConnArgs,
+}
+
+#[derive(clap::Args)]
+pub struct PubkeyArgs {
+    /// The Transit key's name.
+    pub key: String,
+    /// The key version (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub version: Option<u64>,
+    /// Write the PEM to FILE (new file, mode 0644) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Mount of the Transit engine.
+    #[arg(long, value_name = "PATH", default_value = "transit")]
+    pub transit_mount: String,
+    #[command(flatten)]
+    pub conn: VaultConnArgs,
+}
+
+pub fn run(args: VaultArgs, global: &Global) -> anyhow::Result<Exit> {
+    match *args.command {
+        VaultCommand::Publish(a) => publish(a, global),
+        VaultCommand::Pubkey(a) => pubkey(a),
+        VaultCommand::Get(a) => get(a),
+    }
+}
+
+fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
+    let meta = std::fs::symlink_metadata(&args.model)
+        .map_err(|e| fail(Exit::Usage, format!("{}: {e}", display_path(&args.model))))?;
+    let opts = HashOptions::new(AlgoSet::ALL);
+    let none = |_: u64| {};
+
+    // A bundle, when given, is parsed first: the paths it ignored are not published either.
+    let statement = match &args.signature {
+        Some(sig) => Some(read_statement(sig)?),
+        None => None,
+    };
+    let bundle_ignores: Vec<&str> = statement
+        .iter()
+        .flat_map(|st| st.ignore_paths.iter().map(String::as_str))
+        .collect();
+
+    // What is published: one file, or every file of the directory.
+    let (root, entries, is_dir) = if meta.is_dir() {
+        let sig = args
+            .signature
+            .as_ref()
+            .and_then(|s| std::fs::canonicalize(s).ok());
+        let root_canon = std::fs::canonicalize(&args.model)?;
+        let skip = |rel: &Path, _is_dir: bool| {
+            let top =
+                rel.components().count() == 1 && IGNORED.iter().any(|n| rel.as_os_str() == *n);
+            let ignored = rel.to_str().is_some_and(|r| {
+                bundle_ignores
+                    .iter()
+                    .any(|i| r == *i || r.strip_prefix(i).is_some_and(|t| t.starts_with('/')))
+            });
+            top || ignored || sig.as_ref().is_some_and(|s| *s == root_canon.join(rel))
+        };
+        let entries = walk(&args.model, &skip).map_err(|e| fail(Exit::Failure, e.to_string()))?;
+        (args.model.clone(), entries, true)
+    } else if meta.is_file() {
+        let parent = args
+            .model
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let name: OsString = args
+            .model
+            .file_name()
+            .context("model has no file name")?
+            .into();
+        let entry = Entry {
+            rel: PathBuf::from(name),
+            kind: EntryKind::File,
+            size: meta.len(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
+        (parent, vec![entry], false)
+    } else {
+        return Err(fail(
+            Exit::Failure,
+            format!(
+                "{}: not a regular file or directory; refusing to publish it",
+                display_path(&args.model)
+            ),
+        ));
+    };
+    let bad: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::File)
+        .collect();
+    for e in &bad {
+        eprintln!(
+            "modelseal: {}: is {}, which is not published",
+            display_path(&e.rel),
+            e.kind.describe()
+        );
+    }
+    if !bad.is_empty() {
+        return Err(fail(
+            Exit::Failure,
+            "refusing to publish a model with entries that are not regular files",
+        ));
+    }
+    if entries.is_empty() {
+        return Err(fail(
+            Exit::Failure,
+            format!("{}: no files to publish", display_path(&args.model)),
+        ));
+    }
+
+    // The leak guard, as in `sign`.
+    let findings = modelseal::secrets::scan_entries(&root, &entries);
+    if !findings.is_empty() {
+        for f in &findings {
+            let path = display_path(&f.path);
+            let what = match (f.line, f.redacted.is_empty()) {
+                (Some(line), _) => format!("{path}:{line}: {} [{}]", f.rule, f.redacted),
+                (None, true) => format!("{path}: {}", f.rule),
+                (None, false) => format!("{path}: {} [{}]", f.rule, f.redacted),
+            };
+            eprintln!("modelseal: {what}");
+        }
+        return Err(fail(
+            Exit::Failure,
+            format!(
+                "refusing to publish: {} finding(s) look like private keys or credentials",
+                findings.len()
+            ),
+        ));
+    }
+
+    // One hashing pass.
+    let results = with_threads(global.threads(), || {
+        hash_entries(&root, &entries, &opts, &none)
+    });
+    let mut files: Vec<(String, FileDigests)> = Vec::new();
+    let mut errors = 0;
+    for (e, r) in entries.iter().zip(results) {
+        match r {
+            Ok(d) => match e.rel_str() {
+                Some(rel) => files.push((rel.to_string(), d)),
+                None => {
+                    eprintln!(
+                        "modelseal: {}: name is not UTF-8; cannot publish it",
+                        display_path(&e.rel)
+                    );
+                    errors += 1;
+                }
+            },
+            Err(err) => {
+                eprintln!("modelseal: {err}");
+                errors += 1;
+            }
+        }
+    }
+    if errors > 0 {
+        return Err(fail(
+            Exit::Failure,
+            format!("{errors} file(s) could not be hashed; nothing published"),
+        ));
+    }
+
+    let root_digest = match (&args.signature, &statement) {
+        (Some(sig), Some(st)) => Some(bundle_root(sig, st, &files, is_dir)?),
+        _ => None,
+    };
+    let fields = if is_dir {
+        let ignores: Vec<String> = statement
+            .as_ref()
+            .map(|st| st.ignore_paths.clone())
+            .unwrap_or_default();
+        directory_fields(&files, root_digest.as_ref(), &ignores)
+    } else {
+        let mut f = file_fields(&files[0].1);
+        if let Some(r) = &root_digest {
+            f.insert(
+                modelseal::vault::record::ROOT_FIELD.into(),
+                serde_json::json!(r.hex()),
+            );
+        }
+        f
+    };
+
+    let vault = args.conn.connect()?;
+    let loc = args.conn.location(&args.path);
+    let (at, version) = vault.write(&loc, &fields, args.cas).map_err(vault_error)?;
+    let at = at.display();
+    let mut out = super::output::stdout();
+    let what = match version {
+        Some(v) => format!("{at}: published version {v}"),
+        None => format!("{at}: published"),
+    };
+    let detail = if is_dir {
+        format!(
+            "{} file{}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        )
+    } else {
+        let d = &files[0].1;
+        format!("sha256:{}", hex::encode(d.sha256.unwrap_or_default()))
+    };
+    super::output::line(&mut out, format!("{what} ({detail})").as_bytes())?;
+    Ok(Exit::Success)
+}
+
+/// The root digest of a signed bundle, after checking that its resources are exactly the
+/// files just hashed (the statement parser has checked the root against the resources). The
+/// signature itself is the signer's business; a bundle for another model is refused.
+fn read_statement(sig: &Path) -> anyhow::Result<Statement> {
+    use modelseal::bundle::{read_bundle, CheckedBundle};
+    let bad = |why: String| fail(Exit::Failure, format!("{}: {why}", display_path(sig)));
+    let bytes = read_bundle(sig).map_err(|e| fail(Exit::Usage, e.to_string()))?;
+    let bundle = CheckedBundle::parse(&bytes).map_err(|e| bad(e.to_string()))?;
+    Statement::parse(&bundle.payload).map_err(|e| bad(e.to_string()))
+}
+
+fn bundle_root(
+    sig: &Path,
+    st: &Statement,
+    files: &[(String, FileDigests)],
+    is_dir: bool,
+) -> anyhow::Result<Digest> {
+    use modelseal::statement::{shown, Method};
+    let name = display_path(sig);
+    let bad = |why: String| fail(Exit::Failure, format!("{name}: {why}"));
+    if st.method != Method::Files {
+        return Err(bad(
+            "a sharded bundle cannot be checked against whole-file digests here".into(),
+        ));
+    }
+    let algorithm = st.hash_type.algorithm().ok_or_else(|| {
+        bad(format!(
+            "hash type '{}' cannot be checked here",
+            st.hash_type.name()
+        ))
+    })?;
+    let by_name: BTreeMap<&str, &FileDigests> =
+        files.iter().map(|(n, d)| (n.as_str(), d)).collect();
+    for r in &st.resources {
+        let ours = if is_dir {
+            by_name.get(r.path.as_str()).copied()
+        } else if r.path == "." || r.path == files[0].0 {
+            Some(&files[0].1)
+        } else {
+            None
+        };
+        let ours = ours.ok_or_else(|| {
+            bad(format!(
+                "lists '{}', which is not a file of this model",
+                shown(&r.name)
+            ))
+        })?;
+        let mine = ours.get(algorithm).expect("both algorithms hashed");
+        if mine.bytes[..] != r.digest[..] {
+            return Err(bad(format!(
+                "resource '{}' has {} {}, but the file has {}",
+                shown(&r.name),
+                algorithm,
+                hex::encode(&r.digest),
+                mine.hex()
+            )));
+        }
+    }
+    if st.paths().len() != files.len() {
+        return Err(bad(format!(
+            "covers {} file(s) but the model has {}: it is not this model's bundle",
+            st.paths().len(),
+            files.len()
+        )));
+    }
+    Ok(Digest::new(Algorithm::Sha256, st.root_digest))
+}
+
+fn get(args: GetArgs) -> anyhow::Result<Exit> {
+    let vault = args.conn.connect()?;
+    let data = vault
+        .read(&args.conn.location(&args.path), args.version)
+        .map_err(vault_error)?;
+    let mut out = super::output::stdout();
+    let mut emit = |text: String| super::output::line(&mut out, text.as_bytes());
+    match &args.field {
+        Some(field) => emit(
+            expected_digest(&data, field)
+                .map_err(vault_error)?
+                .prefixed(),
+        )?,
+        None => match published(&data).map_err(vault_error)? {
+            Published::File {
+                size,
+                sha256,
+                blake3,
+            } => {
+                emit(format!("size {size}"))?;
+                emit(sha256.prefixed())?;
+                emit(blake3.prefixed())?;
+            }
+            Published::Directory {
+                manifest,
+                root_sha256,
+                ignore_paths,
+            } => {
+                if let Some(r) = root_sha256 {
+                    emit(format!("root {}", r.prefixed()))?;
+                }
+                for p in ignore_paths {
+                    let (name, _) = modelseal::escape::coreutils_escape(p.as_bytes());
+                    emit(format!("ignore {}", String::from_utf8_lossy(&name)))?;
+                }
+                for (rel, e) in manifest {
+                    let (name, _) = modelseal::escape::coreutils_escape(rel.as_bytes());
+                    emit(format!(
+                        "{} {} {} {}",
+                        e.size,
+                        e.sha256.prefixed(),
+                        e.blake3.prefixed(),
+                        String::from_utf8_lossy(&name)
+                    ))?;
+                }
+            }
+        },
+    }
+    Ok(Exit::Success)
+}
+
+fn pubkey(args: PubkeyArgs) -> anyhow::Result<Exit> {
+    let vault = args.conn.connect()?;
+    let key = TransitKey {
+        mount: args.transit_mount.trim_matches('/').to_string(),
+        name: args.key.clone(),
+    };
+    let pk = vault
+        .transit_public_key(&key, args.version)
+        .map_err(vault_error)?;
+    let pem = pk.pem();
+    match &args.out {
+        None => {
+            let mut out = super::output::stdout();
+            out.write_all(pem.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).mode(0o644);
+            if args.force {
+                o.create(true).truncate(true);
+            } else {
+                o.create_new(true);
+            }
+            let mut f = o.open(path).map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    " (use --force to replace it)"
+                } else {
+                    ""
+                };
+                fail(Exit::Usage, format!("{}: {e}{hint}", display_path(path)))
+            })?;
+            f.write_all(pem.as_bytes())?;
+            f.sync_all()?;
+            eprintln!(
+                "modelseal: wrote {} ({}/keys/{} version {})",
+                display_path(path),
+                key.mount,
+                key.name,
+                pk.key_version
+            );
+        }
+    }
+    Ok(Exit::Success)
 }

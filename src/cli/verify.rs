@@ -17,6 +17,7 @@ use modelseal::verify::{
 };
 use serde_json::json;
 
+use super::vault_args::VaultConnArgs;
 use super::Global;
 
 #[derive(clap::Args)]
@@ -42,6 +43,23 @@ pub struct VerifyArgs {
     /// Check one file against a literal digest: sha256:HEX or blake3:HEX.
     #[arg(long, value_name = "ALGO:HEX")]
     pub expect: Option<String>,
+    /// Read the expected digests from this Vault/OpenBao KV secret (instead of a bundle).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "expect", "vault_pin", "json", "ignore_unsigned_files", "ignore_paths"])]
+    pub vault: Option<String>,
+    /// After the signature checks, the bundle's root digest must equal the one pinned in this
+    /// KV secret (field root_sha256, as `vault publish --signature` writes): rollback protection.
+    #[arg(long, value_name = "PATH", requires = "signature")]
+    pub vault_pin: Option<String>,
+    /// With --vault: the field holding one digest (bare 64 hex = SHA-256, or sha256:/blake3:
+    /// prefixed; default: the fields `vault publish` writes). With --vault-pin: the field
+    /// holding the root digest (default root_sha256).
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+    /// With --vault or --vault-pin: the KV v2 version to read (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub version: Option<u64>,
+    #[command(flatten)]
+    pub vault_conn: Box<VaultConnArgs>,
 }
 
 /// Load the trusted public keys (a bad key file is a configuration error).
@@ -238,6 +256,22 @@ pub fn verify_options(
 }
 
 pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
+    if let Some(path) = &args.vault {
+        return super::vault_verify::verify(
+            &args.model,
+            &args.vault_conn,
+            path,
+            args.field.as_deref(),
+            args.version,
+            global,
+        );
+    }
+    if args.vault_pin.is_none() && (args.field.is_some() || args.version.is_some()) {
+        return Err(super::fail(
+            Exit::Usage,
+            "--field and --version go with --vault or --vault-pin",
+        ));
+    }
     if args.expect.is_some() {
         return expect(&args);
     }
@@ -258,6 +292,16 @@ pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
     let model =
         Model::locate(&args.model).map_err(|e| super::fail(Exit::Failure, e.to_string()))?;
     let opts = options(&args, &model, sig)?;
+    // The pin is read first: an unavailable Vault fails before any hashing.
+    let pin = match &args.vault_pin {
+        Some(path) => Some(super::vault_verify::read_pin(
+            &args.vault_conn,
+            path,
+            args.field.as_deref(),
+            args.version,
+        )?),
+        None => None,
+    };
     let bar = super::progress::LazyBar::new(global.progress, args.json);
     let result = modelseal::tree::with_threads(global.threads(), || {
         verify_model_with_progress(&model, &bundle, &keys, &opts, &bar)
@@ -265,6 +309,13 @@ pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
     bar.finish();
     match result {
         Err(e) => Err(report_error(sig, e, args.json)),
-        Ok(report) => print_report(&report, args.json),
+        Ok(report) => {
+            if let Some((pin, source)) = &pin {
+                if report.passed() {
+                    super::vault_verify::check_pin(&report.root_digest, pin, source)?;
+                }
+            }
+            print_report(&report, args.json)
+        }
     }
 }

@@ -1,0 +1,286 @@
+//! The HTTP client under vaultrs: TLS from the settings, a timeout on every request, no
+//! redirect to another origin (the token travels in a header reqwest would forward), and the
+//! classification of failures into transient and permanent.
+
+use std::error::Error as _;
+use std::io;
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+
+use super::config::Settings;
+use super::error::{one_line, VaultError};
+
+/// What went wrong with one request, before it is given its user-facing context.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    /// The request never left: connection refused, no route (transient, always retried).
+    Unsent(String),
+    /// No HTTP answer after the request may have been sent: reset, cut off (transient;
+    /// retried for reads, not for writes, which may have been applied).
+    Network(String),
+    /// No answer within the timeout (transient, not retried: it would multiply the wait).
+    Timeout,
+    /// TLS handshake or certificate failure (permanent).
+    Tls(String),
+    /// An HTTP answer with an error status and Vault's `errors` list.
+    Status { code: u16, errors: Vec<String> },
+    /// An answer that is not what the API documents.
+    Decode(String),
+}
+
+impl Fail {
+    /// Worth another attempt after a pause. A write is retried only when it cannot have
+    /// been applied (never sent, sealed, rate-limited, standby not ready).
+    pub(crate) fn retryable(&self, write: bool) -> bool {
+        match self {
+            Fail::Unsent(_) => true,
+            Fail::Network(_) => !write,
+            Fail::Status { code, .. } => {
+                matches!(*code, 412 | 429 | 503) || (*code >= 500 && !write)
+            }
+            _ => false,
+        }
+    }
+
+    /// The user-facing error: `ctx` says what was being done ("reading secret/models/llama").
+    pub(crate) fn into_error(self, ctx: &str, settings: &Settings) -> VaultError {
+        let addr = settings.address.as_str().trim_end_matches('/');
+        match self {
+            Fail::Unsent(what) | Fail::Network(what) => {
+                VaultError::Unavailable(format!("{ctx}: cannot reach Vault at {addr}: {what}"))
+            }
+            Fail::Timeout => VaultError::Unavailable(format!(
+                "{ctx}: Vault at {addr} did not answer within {}s",
+                settings.timeout.as_secs_f64()
+            )),
+            Fail::Tls(what) => VaultError::Refused(format!(
+                "{ctx}: TLS failure talking to {addr}: {what} (set VAULT_CACERT to the CA that signed Vault's certificate)"
+            )),
+            Fail::Decode(what) => VaultError::Refused(format!(
+                "{ctx}: Vault's answer is not what the API documents: {what}"
+            )),
+            Fail::Status { code, errors } => {
+                let said = if errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", one_line(&errors.join("; ")))
+                };
+                let sealed = errors.iter().any(|e| e.contains("sealed"));
+                match code {
+                    300..=399 => VaultError::Refused(format!(
+                        "{ctx}: Vault answered with a redirect (HTTP {code}) to another origin; the token is never sent across origins"
+                    )),
+                    401 | 403 => VaultError::Refused(format!(
+                        "{ctx}: permission denied (HTTP {code}){said}"
+                    )),
+                    404 => VaultError::Refused(format!("{ctx}: not found (HTTP 404){said}")),
+                    503 if sealed => {
+                        VaultError::Unavailable(format!("{ctx}: Vault is sealed (HTTP 503)"))
+                    }
+                    412 | 429 | 500..=599 => VaultError::Unavailable(format!(
+                        "{ctx}: Vault is temporarily unable to answer (HTTP {code}){said}"
+                    )),
+                    _ => VaultError::Refused(format!(
+                        "{ctx}: Vault refused the request (HTTP {code}){said}"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Build the HTTP client every request goes through.
+pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultError> {
+    // rustls with ring: installing the process default is idempotent (a second install
+    // reports the existing provider, which is fine).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let origin = settings.address.origin();
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_rustls()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .redirect(Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }));
+    if super::config::is_loopback(&settings.address) {
+        // HTTP(S)_PROXY are honoured as the vault CLI does, but never for a loopback Vault.
+        builder = builder.no_proxy();
+    }
+    if settings.address.scheme() == "http" {
+        // Nothing to verify; avoids loading the platform roots (reqwest#2988).
+        builder = builder.tls_certs_only(Vec::new());
+    } else if !settings.tls.ca_files.is_empty() {
+        let mut certs = Vec::new();
+        for path in &settings.tls.ca_files {
+            let pem = std::fs::read(path).map_err(|e| {
+                VaultError::Config(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+                VaultError::Config(format!("{} holds no PEM certificate", path.display()))
+            })?;
+            if found.is_empty() {
+                return Err(VaultError::Config(format!(
+                    "{} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            certs.extend(found);
+        }
+        builder = builder.tls_certs_only(certs);
+    }
+    if settings.tls.skip_verify {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    if let Some((cert, key)) = &settings.tls.client {
+        let mut pem = std::fs::read(cert).map_err(|e| {
+            VaultError::Config(format!(
+                "cannot read client certificate {}: {e}",
+                cert.display()
+            ))
+        })?;
+        let key_pem = zeroize::Zeroizing::new(std::fs::read(key).map_err(|e| {
+            VaultError::Config(format!("cannot read client key {}: {e}", key.display()))
+        })?);
+        pem.push(b'\n');
+        pem.extend_from_slice(&key_pem);
+        let pem = zeroize::Zeroizing::new(pem);
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
+            VaultError::Config(format!(
+                "client certificate {} and key {} do not form a PEM identity",
+                cert.display(),
+                key.display()
+            ))
+        })?;
+        builder = builder.identity(identity);
+    }
+    builder
+        .build()
+        .map_err(|_| VaultError::Config("cannot set up the HTTPS client for Vault".into()))
+}
+
+/// Classify a transport error from reqwest. Never formats the request (it carries the token
+/// header); only the error chain's kinds are used.
+pub(crate) fn classify(e: &reqwest::Error) -> Fail {
+    if e.is_timeout() {
+        return Fail::Timeout;
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Fail::Tls(t.to_string());
+        }
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::ConnectionRefused => {
+                    return Fail::Unsent("connection refused".into())
+                }
+                io::ErrorKind::TimedOut => return Fail::Timeout,
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+                    return Fail::Network("connection reset".into())
+                }
+                io::ErrorKind::UnexpectedEof => {
+                    return Fail::Network("connection closed before an answer".into())
+                }
+                _ => {}
+            }
+            // io::Error::source skips the error it wraps: descend into that one instead.
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+                continue;
+            }
+        }
+        cur = err.source();
+    }
+    if e.is_connect() {
+        Fail::Unsent("cannot connect".into())
+    } else if e.is_decode() || e.is_body() {
+        Fail::Network("the answer was cut off".into())
+    } else {
+        Fail::Network("the request failed".into())
+    }
+}
+
+/// Classify a vaultrs error.
+pub(crate) fn classify_vaultrs(e: vaultrs::error::ClientError) -> Fail {
+    use rustify::errors::ClientError as Rest;
+    use vaultrs::error::ClientError as V;
+    match e {
+        V::APIError { code, errors } => Fail::Status { code, errors },
+        V::RestClientError { source } => match source {
+            Rest::RequestError { source, .. } | Rest::ResponseError { source } => {
+                match source.downcast_ref::<reqwest::Error>() {
+                    Some(r) => classify(r),
+                    None => Fail::Network("the request failed".into()),
+                }
+            }
+            Rest::ServerResponseError { code, content } => Fail::Status {
+                code,
+                errors: content
+                    .and_then(|c| serde_json::from_str::<ErrorBody>(&c).ok())
+                    .map(|b| b.errors)
+                    .unwrap_or_default(),
+            },
+            Rest::ResponseParseError { .. } | Rest::ResponseConversionError { .. } => {
+                Fail::Decode("the answer is not the JSON the API documents".into())
+            }
+            other => Fail::Decode(other.to_string()),
+        },
+        V::JsonParseError { .. } | V::ResponseDataEmptyError | V::ResponseEmptyError => {
+            Fail::Decode("the answer has no usable data".into())
+        }
+        other => Fail::Decode(other.to_string()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// The pause before attempt `n` (1-based retries): 200 ms, 400 ms, 800 ms, … capped at 2 s.
+pub(crate) fn backoff(n: u32) -> Duration {
+    Duration::from_millis((200u64 << n.saturating_sub(1).min(4)).min(2000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        let status = |code| Fail::Status {
+            code,
+            errors: vec![],
+        };
+        for write in [false, true] {
+            assert!(Fail::Unsent("x".into()).retryable(write));
+            assert!(status(503).retryable(write));
+            assert!(!Fail::Timeout.retryable(write));
+            assert!(!Fail::Tls("x".into()).retryable(write));
+            for code in [400, 401, 403, 404] {
+                assert!(!status(code).retryable(write));
+            }
+        }
+        // A write that may have been applied is not sent again.
+        assert!(Fail::Network("x".into()).retryable(false));
+        assert!(!Fail::Network("x".into()).retryable(true));
+        assert!(status(500).retryable(false));
+        assert!(!status(500).retryable(true));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(2), Duration::from_millis(400));
+        assert_eq!(backoff(30), Duration::from_millis(2000));
+    }
+}
