@@ -777,3 +777,253 @@ fn the_dockerfile_entrypoint_uses_real_flags() {
         assert!(help.contains(flag.as_str()), "{flag} is not a guard flag");
     }
 }
+
+// ---- Vault sources, against a real OpenBao dev server (tests/vault_support.rs) ----
+
+mod vault {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::{not_started, MARK};
+    use crate::kit::{keygen, sha256_hex, sign};
+    use crate::util::{random_bytes, write, Run};
+    use crate::vault_support::{
+        assert_code, free_port, register_secret, run, run_env, server, unique, Bao,
+    };
+
+    /// A token whose policy reads only `secret/<allowed>/*`.
+    fn limited_token(bao: &Bao, allowed: &str) -> String {
+        let policy = unique("guardpol");
+        bao.api_ok(
+            "POST",
+            &format!("sys/policies/acl/{policy}"),
+            Some(json!({ "policy": format!(
+                "path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}\n\
+                 path \"secret/metadata/{allowed}/*\" {{ capabilities = [\"read\"] }}"
+            ) })),
+        );
+        let v = bao.api_ok(
+            "POST",
+            "auth/token/create",
+            Some(json!({ "policies": [policy], "ttl": "10m" })),
+        );
+        let t = v["auth"]["client_token"].as_str().unwrap().to_string();
+        register_secret(&t);
+        t
+    }
+
+    /// `guard --model model.bin --vault PATH --field checksum -- sh -c CMD`
+    fn guard_args<'a>(path: &'a str, cmd: &'a str) -> Vec<&'a str> {
+        vec![
+            "guard",
+            "--model",
+            "model.bin",
+            "--vault",
+            path,
+            "--field",
+            "checksum",
+            "--",
+            "sh",
+            "-c",
+            cmd,
+        ]
+    }
+
+    /// A model file and its checksum at a fresh KV path (the shell recipe's shape).
+    fn published(bao: &Bao, dir: &Path, prefix: &str) -> String {
+        let content = random_bytes(300_000, 17);
+        write(dir, "model.bin", &content);
+        let path = format!("secret/{}/m", unique(prefix));
+        bao.kv2_put(
+            path.strip_prefix("secret/").unwrap(),
+            json!({ "checksum": sha256_hex(&content) }),
+        );
+        path
+    }
+
+    #[track_caller]
+    fn blocked(dir: &Path, run: &Run, code: i32, needles: &[&str]) {
+        assert_code(run, code, needles);
+        assert!(run.stdout.is_empty(), "{run:#?}");
+        not_started(dir, run);
+    }
+
+    #[test]
+    fn a_vault_digest_starts_the_command_without_the_token() {
+        let bao = server();
+        let d = tempfile::tempdir().unwrap();
+        let path = published(bao, d.path(), "guard");
+        let cmd = format!("{MARK}; env > envdump");
+        let r = run(bao, d.path(), &guard_args(&path, &cmd), &[]);
+        r.ok();
+        assert!(
+            r.stderr
+                .contains(&format!("(1 file, 300000 bytes, against {path}")),
+            "{r:#?}"
+        );
+        assert!(d.path().join("marker").exists());
+        let env = std::fs::read_to_string(d.path().join("envdump")).unwrap();
+        assert!(
+            !env.contains(&bao.token),
+            "the Vault token reached the command"
+        );
+        assert!(!env.lines().any(|l| l.starts_with("VAULT_TOKEN=")));
+        assert!(env.lines().any(|l| l == format!("VAULT_ADDR={}", bao.addr)));
+
+        // --print-config names the credential, never shows it (run() fails on any leak).
+        let mut print = guard_args(&path, MARK);
+        print.insert(1, "--print-config");
+        let r = run(bao, d.path(), &print, &[]);
+        r.ok();
+        let config: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(config["vault_connection"]["address"], bao.addr.as_str());
+        assert!(config["vault_connection"]["credential_variables"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("VAULT_TOKEN (redacted)")));
+
+        // A changed model: refused, exit 1.
+        write(d.path(), "model.bin", b"other content");
+        std::fs::remove_file(d.path().join("marker")).unwrap();
+        let r = run(bao, d.path(), &guard_args(&path, MARK), &[]);
+        blocked(
+            d.path(),
+            &r,
+            1,
+            &["model.bin: digest mismatch: expected sha256:"],
+        );
+    }
+
+    #[test]
+    fn vault_down_blocks_the_exec() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "model.bin", b"x");
+        let addr = format!("http://127.0.0.1:{}", free_port());
+        let r = run_env(
+            d.path(),
+            &guard_args("secret/m", MARK),
+            &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+        );
+        blocked(
+            d.path(),
+            &r,
+            3,
+            &[&format!("cannot reach Vault at {addr}: connection refused")],
+        );
+    }
+
+    #[test]
+    fn vault_403_blocks_the_exec() {
+        let bao = server();
+        let d = tempfile::tempdir().unwrap();
+        let allowed = unique("allowed");
+        let path = published(bao, d.path(), "forbidden");
+        let token = limited_token(bao, &allowed);
+        let r = run(
+            bao,
+            d.path(),
+            &guard_args(&path, MARK),
+            &[("VAULT_TOKEN", &token)],
+        );
+        blocked(d.path(), &r, 4, &["permission denied (HTTP 403)"]);
+    }
+
+    #[test]
+    fn tls_verification_off_needs_the_opt_in() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "model.bin", b"x");
+        // Refused before any connection: exit 2, not the 3 of the closed port.
+        let addr = format!("https://127.0.0.1:{}", free_port());
+        let env = [
+            ("VAULT_ADDR", addr.as_str()),
+            ("VAULT_TOKEN", "x"),
+            ("VAULT_SKIP_VERIFY", "1"),
+        ];
+        let r = run_env(d.path(), &guard_args("secret/m", MARK), &env);
+        blocked(
+            d.path(),
+            &r,
+            2,
+            &["VAULT_SKIP_VERIFY=1 would weaken verification"],
+        );
+        // With the opt-in it is logged, and the guard goes on to Vault (down here: 3).
+        let mut env = env.to_vec();
+        env.push(("MODELSEAL_ALLOW_WEAKENING", "skip-tls-verify"));
+        let r = run_env(d.path(), &guard_args("secret/m", MARK), &env);
+        blocked(
+            d.path(),
+            &r,
+            3,
+            &["policy weakened: Vault's TLS certificate is not verified (VAULT_SKIP_VERIFY=1)"],
+        );
+    }
+
+    #[test]
+    fn the_vault_pin_refuses_an_older_signed_release() {
+        let bao = server();
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        let (key, _) = keygen(dir, "k", "ed25519");
+        let pin = format!("secret/{}", unique("guardpin"));
+        write(dir, "m/weights.bin", b"release one");
+        sign(dir, "m", &key, &["--output", "r1.sig"]);
+        let publish = |sig: &str, cas: &str| {
+            run(
+                bao,
+                dir,
+                &[
+                    "vault",
+                    "publish",
+                    "m",
+                    "--path",
+                    &pin,
+                    "--signature",
+                    sig,
+                    "--cas",
+                    cas,
+                ],
+                &[],
+            )
+            .ok();
+        };
+        publish("r1.sig", "0");
+        let guard = |sig: &str| {
+            run(
+                bao,
+                dir,
+                &[
+                    "guard",
+                    "--model",
+                    "m",
+                    "--signature",
+                    sig,
+                    "--key",
+                    "k.pub",
+                    "--vault-pin",
+                    &pin,
+                    "--",
+                    "sh",
+                    "-c",
+                    MARK,
+                ],
+                &[],
+            )
+        };
+        let r = guard("r1.sig");
+        r.ok();
+        assert!(r.stderr.contains(", the release pinned at"), "{r:#?}");
+        std::fs::remove_file(dir.join("marker")).unwrap();
+
+        // Release 2 is pinned: release 1, validly signed, no longer starts.
+        std::fs::copy(dir.join("m/weights.bin"), dir.join("r1-weights")).unwrap();
+        write(dir, "m/weights.bin", b"release two");
+        sign(dir, "m", &key, &["--output", "r2.sig"]);
+        publish("r2.sig", "1");
+        guard("r2.sig").ok();
+        std::fs::remove_file(dir.join("marker")).unwrap();
+        std::fs::copy(dir.join("r1-weights"), dir.join("m/weights.bin")).unwrap();
+        let r = guard("r1.sig");
+        blocked(dir, &r, 1, &["is not the release approved at"]);
+    }
+}

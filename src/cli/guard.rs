@@ -30,6 +30,8 @@ use serde_json::{json, Value};
 
 use super::check::UntaggedAlgo;
 use super::progress::LazyBar;
+use super::vault_args::VaultConnArgs;
+use super::vault_verify;
 use super::verify::{digest_mismatch, load_keys, report_error, report_failures, verify_options};
 use super::Global;
 
@@ -64,6 +66,23 @@ pub struct GuardArgs {
     /// sha256].
     #[arg(long, value_enum, value_name = "ALGO")]
     pub algo: Option<UntaggedAlgo>,
+    /// Read the expected digests from this Vault / OpenBao KV secret (one digest field, or the
+    /// record `vault publish` wrote) [env: MODELSEAL_VAULT_PATH].
+    #[arg(long, value_name = "PATH")]
+    pub vault: Option<String>,
+    /// With --signature: the bundle's root digest must be the one pinned in this KV secret
+    /// (rollback protection) [env: MODELSEAL_VAULT_PIN].
+    #[arg(long, value_name = "PATH")]
+    pub vault_pin: Option<String>,
+    /// With --vault: the field holding one digest; with --vault-pin: the field holding the root
+    /// digest [env: MODELSEAL_VAULT_FIELD].
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+    /// With --vault or --vault-pin: the KV v2 version to read [env: MODELSEAL_VAULT_VERSION].
+    #[arg(long, value_name = "N")]
+    pub version: Option<u64>,
+    #[command(flatten)]
+    pub vault_conn: Box<VaultConnArgs>,
     /// Weakens policy: check the listed files only, count unlisted ones (logged).
     #[arg(long)]
     pub ignore_unsigned_files: bool,
@@ -95,7 +114,9 @@ pub struct GuardArgs {
 const AFTER_HELP: &str = "\
 Environment (flags win):
   MODELSEAL_MODEL, MODELSEAL_SIGNATURE, MODELSEAL_KEYS, MODELSEAL_EXPECT, MODELSEAL_CHECKFILE,
-  MODELSEAL_CHECKFILE_ALGO, MODELSEAL_QUIET, MODELSEAL_THREADS.
+  MODELSEAL_CHECKFILE_ALGO, MODELSEAL_VAULT_PATH, MODELSEAL_VAULT_PIN, MODELSEAL_VAULT_FIELD,
+  MODELSEAL_VAULT_VERSION, MODELSEAL_QUIET, MODELSEAL_THREADS; Vault's own VAULT_ADDR,
+  VAULT_TOKEN, ... (the command does not inherit the credentials unless --keep-env NAME).
   The environment can weaken verification (MODELSEAL_IGNORE_UNSIGNED_FILES=1,
   MODELSEAL_IGNORE_PATHS=a:b) only if MODELSEAL_ALLOW_WEAKENING names each weakening
   (ignore-unsigned-files, ignore-paths, skip-tls-verify); otherwise guard exits 2.
@@ -156,10 +177,10 @@ fn flags(args: &GuardArgs) -> Flags {
             UntaggedAlgo::Sha256 => Algorithm::Sha256,
             UntaggedAlgo::Blake3 => Algorithm::Blake3,
         }),
-        vault: None,
-        vault_pin: None,
-        vault_field: None,
-        vault_version: None,
+        vault: args.vault.clone(),
+        vault_pin: args.vault_pin.clone(),
+        vault_field: args.field.clone(),
+        vault_version: args.version,
         ignore_unsigned_files: args.ignore_unsigned_files,
         ignore_paths: args.ignore_paths.clone(),
         quiet: args.quiet,
@@ -195,7 +216,7 @@ fn guard(args: GuardArgs, global: &Global) -> anyhow::Result<Exit> {
         eprintln!("modelseal: warning: {w}");
     }
 
-    let summary = verify(&config, global)?;
+    let summary = verify(&config, &args.vault_conn, global)?;
     if !config.quiet.value {
         eprintln!(
             "modelseal: verified {} ({summary}) in {} ms; starting {}",
@@ -239,14 +260,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Verify the model as `config` says; on success, a summary of what was verified.
-fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
+fn verify(config: &Config, conn: &VaultConnArgs, global: &Global) -> anyhow::Result<String> {
     let model_path = &config.model.value;
-    if config.uses_vault() {
-        return Err(super::fail(
-            Exit::Usage,
-            "this modelseal has no Vault support yet (MODELSEAL_VAULT_PATH, MODELSEAL_VAULT_PIN)",
-        ));
-    }
     match &config.source {
         Source::Digest(expected) => {
             let shown = display_path(model_path);
@@ -274,6 +289,16 @@ fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
                 &model,
                 Some(sig),
             )?;
+            // The pin is read first: an unavailable Vault fails before any hashing.
+            let pin = match &config.vault_pin {
+                Some(read) => Some(vault_verify::read_pin(
+                    conn,
+                    &read.path.value,
+                    read.field.as_ref().map(|f| f.value.as_str()),
+                    read.version.as_ref().map(|v| v.value),
+                )?),
+                None => None,
+            };
             let bar = LazyBar::new(global.progress, false);
             let counted = Counted {
                 bar: &bar,
@@ -288,8 +313,15 @@ fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
             if !report.passed() {
                 return Err(report_failures(&report.files));
             }
+            let pinned = match &pin {
+                Some((digest, source)) => {
+                    vault_verify::check_pin(&report.root_digest, digest, source)?;
+                    format!(", the release pinned at {source}")
+                }
+                None => String::new(),
+            };
             Ok(format!(
-                "{}, {} bytes{}, signed by {} key {}",
+                "{}, {} bytes{}, signed by {} key {}{pinned}",
                 plural(report.verified(), "file", "files"),
                 bytes,
                 skipped(report.skipped_unsigned(), report.ignored.len()),
@@ -297,7 +329,23 @@ fn verify(config: &Config, global: &Global) -> anyhow::Result<String> {
                 report.key_hint
             ))
         }
-        Source::Vault(_) => unreachable!("refused above"),
+        Source::Vault(read) => {
+            let v = vault_verify::check(
+                model_path,
+                conn,
+                &read.path.value,
+                read.field.as_ref().map(|f| f.value.as_str()),
+                read.version.as_ref().map(|v| v.value),
+                global,
+            )?;
+            Ok(format!(
+                "{}, {} bytes{}, against {}",
+                plural(v.ok.len(), "file", "files"),
+                v.bytes,
+                skipped(0, v.ignored.len()),
+                v.source
+            ))
+        }
         Source::Checkfile { file, untagged } => {
             let entries = read_checkfile(&file.value, untagged.value).map_err(checkfile_error)?;
             let model = locate(model_path)?;
@@ -380,6 +428,30 @@ fn vault_value(read: &VaultRead) -> Value {
     })
 }
 
+/// Where Vault is and how the guard logs in: the address, the method, and the names (never
+/// the values) of the credential variables that are set.
+fn vault_connection(conn: &VaultConnArgs) -> Value {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let address = ["BAO_ADDR", "VAULT_ADDR"]
+        .into_iter()
+        .find(|v| set(v))
+        .and_then(|v| std::env::var(v).ok())
+        .unwrap_or_else(|| modelseal::vault::config::DEFAULT_ADDR.to_string());
+    let auth = if conn.approle {
+        "approle"
+    } else if conn.jwt_role.is_some() {
+        "jwt"
+    } else {
+        "token"
+    };
+    let credentials: Vec<String> = std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| environment::is_credential(k) && set(&k.to_string_lossy()))
+        .map(|k| format!("{} (redacted)", display_path(k)))
+        .collect();
+    json!({"address": address, "auth": auth, "credential_variables": credentials})
+}
+
 /// The effective configuration. Nothing secret is in it: variables removed from the command's
 /// environment are listed by name only.
 fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global: &Global) -> Value {
@@ -420,6 +492,7 @@ fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global:
         "threads": global.threads,
         "allow_weakening": config.allowed.iter().map(|w| w.name()).collect::<Vec<_>>(),
         "weakenings": config.weakenings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        "vault_connection": config.uses_vault().then(|| vault_connection(&args.vault_conn)),
         "keep_env": names(&args.keep_env),
         "removed_from_environment": names(removed),
         "command": args.command.iter().map(|a| display_bytes(a.as_encoded_bytes())).collect::<Vec<_>>(),

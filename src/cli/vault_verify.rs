@@ -36,6 +36,20 @@ pub fn read(conn: &VaultConnArgs, path: &str, version: Option<u64>) -> anyhow::R
         .map_err(vault_error)
 }
 
+/// What a Vault verification checked (failures were printed and returned as errors).
+pub struct Verified {
+    /// The files verified (escaped), each of them OK.
+    pub ok: Vec<String>,
+    /// Paths left out by the record's `ignore_paths` (escaped).
+    pub ignored: Vec<String>,
+    /// The secret read, for messages.
+    pub source: String,
+    /// Bytes of the verified files.
+    pub bytes: u64,
+    /// A directory manifest (rather than one file).
+    pub directory: bool,
+}
+
 /// Verify `model` against the secret at `path`: one digest from `field`, or the record
 /// `vault publish` wrote. Prints `NAME: OK` per file.
 pub fn verify(
@@ -46,11 +60,39 @@ pub fn verify(
     version: Option<u64>,
     global: &Global,
 ) -> anyhow::Result<Exit> {
+    let v = check(model, conn, path, field, version, global)?;
+    let mut out = super::output::stdout();
+    for shown in &v.ok {
+        super::output::line(&mut out, format!("{shown}: OK").as_bytes())?;
+    }
+    if v.directory {
+        for shown in &v.ignored {
+            super::output::line(
+                &mut out,
+                format!("{shown}: ignored (ignore_paths at {})", v.source).as_bytes(),
+            )?;
+        }
+        super::output::line(
+            &mut out,
+            format!("verified {} file(s) against {}", v.ok.len(), v.source).as_bytes(),
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
+/// [`verify`] without printing anything on success (`guard`'s stdout is the command's).
+pub fn check(
+    model: &Path,
+    conn: &VaultConnArgs,
+    path: &str,
+    field: Option<&str>,
+    version: Option<u64>,
+    global: &Global,
+) -> anyhow::Result<Verified> {
     // Vault first: an outage or a bad record fails before any hashing.
     let data = read(conn, path, version)?;
     let source = data.describe();
     let shown = display_path(model);
-    let mut out = super::output::stdout();
     let mismatch = |what: String| -> anyhow::Error {
         eprintln!("modelseal: {what}");
         fail(Exit::Failure, format!("{shown}: verification failed"))
@@ -59,7 +101,7 @@ pub fn verify(
     let none = |_: u64| {};
     let file_error = |e: modelseal::open::FileError| fail(Exit::Failure, e.to_string());
 
-    match field {
+    let bytes = match field {
         Some(f) => {
             let expected = expected_digest(&data, f).map_err(vault_error)?;
             let got = hash_file(
@@ -75,6 +117,7 @@ pub fn verify(
                     "{shown}: digest mismatch: expected {expected} (from {source} field '{f}'), found {actual}"
                 )));
             }
+            got.size
         }
         None => match published(&data).map_err(vault_error)? {
             Published::File {
@@ -94,6 +137,7 @@ pub fn verify(
                 let got =
                     hash_file(model, Follow::No, &opts(AlgoSet::ALL), &none).map_err(file_error)?;
                 check_file(&shown, &source, &got, size, &sha256, &blake3).map_err(mismatch)?;
+                got.size
             }
             Published::Directory {
                 manifest,
@@ -103,9 +147,14 @@ pub fn verify(
                 return verify_directory(model, &source, &manifest, &ignore_paths, global);
             }
         },
-    }
-    super::output::line(&mut out, format!("{shown}: OK").as_bytes())?;
-    Ok(Exit::Success)
+    };
+    Ok(Verified {
+        ok: vec![shown],
+        ignored: Vec::new(),
+        source,
+        bytes,
+        directory: false,
+    })
 }
 
 fn check_file(
@@ -141,7 +190,7 @@ fn verify_directory(
     manifest: &BTreeMap<String, ManifestEntry>,
     ignore_paths: &[String],
     global: &Global,
-) -> anyhow::Result<Exit> {
+) -> anyhow::Result<Verified> {
     if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir()) {
         return Err(fail(
             Exit::Failure,
@@ -209,12 +258,16 @@ fn verify_directory(
     let none = |_: u64| {};
     let results = with_threads(global.threads(), || hash_entries(root, &list, &opts, &none));
     let mut ok = Vec::new();
+    let mut bytes = 0;
     for ((e, _, m), r) in to_hash.iter().zip(results) {
         let shown = display_path(&e.rel);
         match r {
             Err(err) => problems.push(err.to_string()),
             Ok(got) => match check_file(&shown, source, &got, m.size, &m.sha256, &m.blake3) {
-                Ok(()) => ok.push(shown),
+                Ok(()) => {
+                    bytes += got.size;
+                    ok.push(shown)
+                }
                 Err(p) => problems.push(p),
             },
         }
@@ -232,21 +285,13 @@ fn verify_directory(
             ),
         ));
     }
-    let mut out = super::output::stdout();
-    for shown in &ok {
-        super::output::line(&mut out, format!("{shown}: OK").as_bytes())?;
-    }
-    for shown in &ignored {
-        super::output::line(
-            &mut out,
-            format!("{shown}: ignored (ignore_paths at {source})").as_bytes(),
-        )?;
-    }
-    super::output::line(
-        &mut out,
-        format!("verified {} file(s) against {source}", ok.len()).as_bytes(),
-    )?;
-    Ok(Exit::Success)
+    Ok(Verified {
+        ok,
+        ignored,
+        source: source.to_string(),
+        bytes,
+        directory: true,
+    })
 }
 
 #[allow(dead_code)] // wired into `verify --vault-pin` when the bundle verifier lands
