@@ -294,7 +294,6 @@ fn verify_directory(
     })
 }
 
-#[allow(dead_code)] // wired into `verify --vault-pin` when the bundle verifier lands
 /// The root digest pinned at `path` (field `root_sha256`, or `field`).
 pub fn read_pin(
     conn: &VaultConnArgs,
@@ -307,7 +306,6 @@ pub fn read_pin(
     Ok((pin, data.describe()))
 }
 
-#[allow(dead_code)] // wired into `verify --vault-pin` when the bundle verifier lands
 /// Rollback protection: the verified bundle's root digest must be the pinned one.
 pub fn check_pin(root: &Digest, pin: &Digest, source: &str) -> anyhow::Result<()> {
     if root.ct_eq(pin) {
