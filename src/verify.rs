@@ -254,26 +254,35 @@ pub struct Report {
     pub ignored: Vec<String>,
 }
 
-impl Report {
-    pub fn verified(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Verified))
+/// Counts over a report's per-file outcomes, the same for every kind of report.
+pub trait FileOutcomes {
+    fn file_reports(&self) -> &[FileReport];
+
+    fn verified(&self) -> usize {
+        count_outcomes(self.file_reports(), |o| matches!(o, Outcome::Verified))
     }
 
-    pub fn failed(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    fn failed(&self) -> usize {
+        count_outcomes(self.file_reports(), |o| matches!(o, Outcome::Failed { .. }))
     }
 
-    pub fn skipped_unsigned(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Unsigned))
-    }
-
-    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
-        self.files.iter().filter(|r| f(&r.outcome)).count()
+    fn skipped_unsigned(&self) -> usize {
+        count_outcomes(self.file_reports(), |o| matches!(o, Outcome::Unsigned))
     }
 
     /// Nothing failed and something was verified.
-    pub fn passed(&self) -> bool {
+    fn passed(&self) -> bool {
         self.failed() == 0 && self.verified() > 0
+    }
+}
+
+fn count_outcomes(files: &[FileReport], f: impl Fn(&Outcome) -> bool) -> usize {
+    files.iter().filter(|r| f(&r.outcome)).count()
+}
+
+impl FileOutcomes for Report {
+    fn file_reports(&self) -> &[FileReport] {
+        &self.files
     }
 }
 

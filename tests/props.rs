@@ -6,7 +6,7 @@ use std::path::Path;
 use modelseal::keys::{KeyType, PrivateKey, PublicKey};
 use modelseal::model::Model;
 use modelseal::sign::{sign_model, SignOptions};
-use modelseal::verify::{authenticate, verify_model};
+use modelseal::verify::{authenticate, verify_model, FileOutcomes};
 use proptest::prelude::*;
 
 /// Files: distinct short names (some nested), small random contents.

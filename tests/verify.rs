@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use modelseal::keys::{KeyType, PrivateKey};
+use modelseal::verify::FileOutcomes;
 
 use crate::kit::*;
 use crate::util::*;

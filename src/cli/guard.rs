@@ -25,7 +25,7 @@ use modelseal::guard::exec::exec;
 use modelseal::guard::signals::Interrupts;
 use modelseal::model::Model;
 use modelseal::progress::ProgressSink;
-use modelseal::verify::{verify_digest, verify_model_with_progress};
+use modelseal::verify::{verify_digest, verify_model_with_progress, FileOutcomes};
 use serde_json::{json, Value};
 
 use super::check::UntaggedAlgo;

@@ -12,8 +12,8 @@ use modelseal::keys::PublicKey;
 use modelseal::model::Model;
 use modelseal::statement::StatementError;
 use modelseal::verify::{
-    verify_digest, verify_model_with_progress, FileReport, Outcome, Report, VerifyError,
-    VerifyOptions,
+    verify_digest, verify_model_with_progress, FileOutcomes, FileReport, Outcome, Report,
+    VerifyError, VerifyOptions,
 };
 use serde_json::json;
 

@@ -20,7 +20,7 @@ use crate::model::{open_expected, Expected, Model};
 use crate::open::{io_reason, FileError, Follow, OpenFile};
 use crate::paths::{check_rel_path, is_under};
 use crate::progress::ProgressSink;
-use crate::verify::{FileReport, Outcome, Reason};
+use crate::verify::{FileOutcomes, FileReport, Outcome, Reason};
 use crate::walk::{walk, Entry, EntryKind, WalkError};
 
 /// Largest checkfile accepted, in bytes.
@@ -114,26 +114,9 @@ pub struct CheckfileReport {
     pub ignored: Vec<String>,
 }
 
-impl CheckfileReport {
-    pub fn verified(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Verified))
-    }
-
-    pub fn failed(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Failed { .. }))
-    }
-
-    pub fn skipped_unsigned(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Unsigned))
-    }
-
-    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
-        self.files.iter().filter(|r| f(&r.outcome)).count()
-    }
-
-    /// Nothing failed and something was verified.
-    pub fn passed(&self) -> bool {
-        self.failed() == 0 && self.verified() > 0
+impl FileOutcomes for CheckfileReport {
+    fn file_reports(&self) -> &[FileReport] {
+        &self.files
     }
 }
 
