@@ -386,23 +386,9 @@ pub fn verify_files_with_progress(
                     if listed.len() > 1 { ", ..." } else { "" }
                 )));
             }
-            use std::os::unix::fs::MetadataExt;
-            match std::fs::symlink_metadata(model.root.join(name)) {
-                Ok(meta) => vec![Entry {
-                    rel: name.into(),
-                    kind: if meta.file_type().is_symlink() {
-                        EntryKind::Symlink
-                    } else if meta.file_type().is_file() {
-                        EntryKind::File
-                    } else {
-                        EntryKind::Other
-                    },
-                    size: meta.size(),
-                    dev: meta.dev(),
-                    ino: meta.ino(),
-                }],
-                Err(_) => Vec::new(),
-            }
+            crate::walk::entry(&model.root, Path::new(name))
+                .map(|e| vec![e])
+                .unwrap_or_default()
         }
         None => {
             if st.is_single_file_dot() {

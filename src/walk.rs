@@ -83,6 +83,18 @@ pub struct WalkError {
     pub source: io::Error,
 }
 
+/// The entry for `rel` below `root`, as `walk` would list it (`lstat`: a link is not followed).
+pub fn entry(root: &Path, rel: &Path) -> io::Result<Entry> {
+    let meta = fs::symlink_metadata(root.join(rel))?;
+    Ok(Entry {
+        rel: rel.to_path_buf(),
+        kind: EntryKind::of(meta.file_type()),
+        size: meta.size(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
+}
+
 /// Walk `root` recursively. `skip(rel, is_dir)` prunes an entry (and a directory's subtree).
 /// Directories themselves are not listed; symlinks (to directories too) are listed, not followed.
 pub fn walk(root: &Path, skip: &dyn Fn(&Path, bool) -> bool) -> Result<Vec<Entry>, WalkError> {

@@ -203,25 +203,9 @@ pub fn verify_checkfile(
     let ignored_by = |rel: &str| ignore.iter().any(|i| is_under(rel, i));
 
     let walked: Vec<Entry> = match &model.single {
-        Some(name) => {
-            use std::os::unix::fs::MetadataExt;
-            match std::fs::symlink_metadata(model.root.join(name)) {
-                Ok(meta) => vec![Entry {
-                    rel: name.into(),
-                    kind: if meta.file_type().is_symlink() {
-                        EntryKind::Symlink
-                    } else if meta.file_type().is_file() {
-                        EntryKind::File
-                    } else {
-                        EntryKind::Other
-                    },
-                    size: meta.size(),
-                    dev: meta.dev(),
-                    ino: meta.ino(),
-                }],
-                Err(_) => Vec::new(),
-            }
-        }
+        Some(name) => crate::walk::entry(&model.root, Path::new(name))
+            .map(|e| vec![e])
+            .unwrap_or_default(),
         None => walk(&model.root, &|rel: &Path, _| {
             let Some(r) = rel.to_str() else { return false };
             ignored_by(r) && !listed.keys().any(|l| is_under(l, r))
