@@ -5,9 +5,9 @@
 use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use modelseal::digest::AlgoSet;
-use modelseal::engine::{hash_bytes, hash_file, HashOptions, Strategy};
-use modelseal::open::Follow;
+use modelseal::hash::digest::AlgoSet;
+use modelseal::hash::engine::{hash_bytes, hash_file, HashOptions, Strategy};
+use modelseal::hash::open::Follow;
 
 fn engine(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();

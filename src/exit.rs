@@ -40,6 +40,20 @@ impl Exit {
     }
 }
 
+/// An error that knows the exit status it ends the process with. Every library error type
+/// implements it, so the command line propagates errors with `?` and the code follows from
+/// the error (never chosen again where it is reported).
+pub trait HasExit {
+    fn exit(&self) -> Exit;
+}
+
+/// An I/O error of the program itself (writing its output): the command failed.
+impl HasExit for std::io::Error {
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Exit;

@@ -271,7 +271,7 @@ fn a_checkfile_must_cover_every_file_and_every_entry_must_verify() {
     // An unlisted file is refused: nothing unverified passes.
     let args = with_mark(&["guard", "--model", "m", "--checkfile", "SUMS"]);
     write(dir, "m/extra.pkl", "x");
-    refused(dir, &args, 1, &["extra.pkl: not in the signed manifest"]);
+    refused(dir, &args, 1, &["extra.pkl: not in the checkfile"]);
     std::fs::remove_file(dir.join("m/extra.pkl")).unwrap();
 
     // One entry wrong among many.

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use modelseal::constants::PAYLOAD_TYPE;
 use modelseal::keys::{KeyType, PrivateKey};
+use modelseal::oms::constants::PAYLOAD_TYPE;
 
 use crate::util::{run_in, write, Run};
 
@@ -97,8 +97,8 @@ pub fn bundle_with(
     key: &PrivateKey,
     hint_key: &PrivateKey,
 ) -> Vec<u8> {
-    let sig = key.sign(&modelseal::dsse::pae(payload_type, payload));
-    modelseal::bundle::write_bundle(payload_type, payload, &sig, &hint_key.public_key().hint())
+    let sig = key.sign(&modelseal::oms::dsse::pae(payload_type, payload));
+    modelseal::oms::bundle::write_bundle(payload_type, payload, &sig, &hint_key.public_key().hint())
 }
 
 /// A correctly signed bundle over `payload`.
@@ -108,7 +108,7 @@ pub fn bundle(payload: &[u8], key: &PrivateKey) -> Vec<u8> {
 
 /// The SHA-256 of `data`, lowercase hex (the library as oracle).
 pub fn sha256_hex(data: &[u8]) -> String {
-    let d = modelseal::engine::hash_bytes(data, modelseal::digest::AlgoSet::SHA256);
+    let d = modelseal::hash::engine::hash_bytes(data, modelseal::hash::digest::AlgoSet::SHA256);
     hex::encode(d.sha256.unwrap())
 }
 

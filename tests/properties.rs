@@ -1,10 +1,10 @@
 //! Property tests: chunk size, thread count and read strategy never change a digest.
 
-use modelseal::digest::AlgoSet;
-use modelseal::engine::{hash_bytes, hash_file, HashOptions, Strategy};
-use modelseal::open::Follow;
-use modelseal::tree::{hash_entries, with_threads};
-use modelseal::walk::walk;
+use modelseal::hash::batch::{hash_jobs, Job};
+use modelseal::hash::digest::AlgoSet;
+use modelseal::hash::engine::{hash_bytes, hash_file, HashOptions, Strategy, Tuning};
+use modelseal::hash::open::Follow;
+use modelseal::hash::walk::walk;
 use proptest::prelude::*;
 
 proptest! {
@@ -18,6 +18,8 @@ proptest! {
         mmap in any::<bool>(),
         within_file in any::<bool>(),
     ) {
+        // Without the guard the engine reads instead of mapping: install it to test both.
+        modelseal::hash::install_sigbus_guard();
         let data = crate::util::random_bytes(len, seed);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
@@ -42,8 +44,19 @@ proptest! {
             crate::util::write(dir.path(), &format!("d{}/f{i}", i % 3), crate::util::random_bytes(*len, i as u64));
         }
         let entries = walk(dir.path(), &|_, _| false).unwrap();
-        let opts = HashOptions::new(AlgoSet::ALL);
-        let got: Vec<_> = with_threads(threads, || hash_entries(dir.path(), &entries, &opts, &|_| {}))
+        let jobs: Vec<Job> = entries
+            .iter()
+            .map(|e| Job {
+                path: dir.path().join(&e.rel),
+                follow: Follow::No,
+                seen: Some(e.seen()),
+                size: e.size,
+                algos: AlgoSet::ALL,
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let got: Vec<_> = pool
+            .install(|| hash_jobs(&jobs, &Tuning::default(), &|_| {}))
             .into_iter()
             .map(|r| r.unwrap())
             .collect();

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use modelseal::keys::{KeyType, PrivateKey, PublicKey};
 use modelseal::model::Model;
-use modelseal::sign::{sign_model, SignOptions};
-use modelseal::verify::{authenticate, verify_model, FileOutcomes};
+use modelseal::oms::sign::{sign_model, SignOptions};
+use modelseal::oms::trust::{authenticate, TrustedKeys};
+use modelseal::verify::{verify_model, Bundle, Source};
 use proptest::prelude::*;
 
 /// Files: distinct short names (some nested), small random contents.
@@ -53,7 +54,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_one_change_fails_verification(files in model_files(), change in change(), hash in prop_oneof![Just(modelseal::digest::Algorithm::Sha256), Just(modelseal::digest::Algorithm::Blake3)]) {
+    fn any_one_change_fails_verification(files in model_files(), change in change(), hash in prop_oneof![Just(modelseal::hash::digest::Algorithm::Sha256), Just(modelseal::hash::digest::Algorithm::Blake3)]) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("m");
         write_model(&root, &files);
@@ -61,8 +62,8 @@ proptest! {
         let model = Model::locate(&root).unwrap();
         let opts = SignOptions { hash, ..SignOptions::default() };
         let signed = sign_model(&model, &key, &opts).unwrap();
-        let trusted = [key.public_key()];
-        let before = verify_model(&model, &signed.bundle, &trusted, &Default::default()).unwrap();
+        let source = Source::Bundle(Bundle::new(signed.bundle, TrustedKeys::new(vec![key.public_key()])));
+        let before = verify_model(&model, &source, &Default::default(), &()).unwrap();
         prop_assert!(before.passed());
         match change {
             Change::Byte { file, at } => {
@@ -78,7 +79,7 @@ proptest! {
             Change::Add => std::fs::write(root.join("added.py"), b"x").unwrap(),
             Change::Remove { file } => std::fs::remove_file(root.join(&files[file % files.len()].0)).unwrap(),
         }
-        let after = verify_model(&model, &signed.bundle, &trusted, &Default::default()).unwrap();
+        let after = verify_model(&model, &source, &Default::default(), &()).unwrap();
         prop_assert!(!after.passed());
         prop_assert!(after.failed() >= 1);
     }
@@ -87,32 +88,33 @@ proptest! {
     fn a_changed_bundle_byte_never_passes_as_another_statement(at in any::<usize>(), bit in 0u8..8) {
         let key = PrivateKey::generate(KeyType::Ed25519);
         let payload = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m","digest":{"sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}}],"predicateType":"https://model_signing/signature/v1.0","predicate":{"serialization":{"method":"files","hash_type":"sha256","allow_symlinks":false},"resources":[{"name":"a","algorithm":"sha256","digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]}}"#;
-        let pae = modelseal::dsse::pae(modelseal::constants::PAYLOAD_TYPE, payload);
-        let bundle = modelseal::bundle::write_bundle(modelseal::constants::PAYLOAD_TYPE, payload, &key.sign(&pae), &key.public_key().hint());
+        let pae = modelseal::oms::dsse::pae(modelseal::oms::constants::PAYLOAD_TYPE, payload);
+        let bundle = modelseal::oms::bundle::write_bundle(modelseal::oms::constants::PAYLOAD_TYPE, payload, &key.sign(&pae), &key.public_key().hint());
         let mut bad = bundle.clone();
         let i = at % bad.len();
         bad[i] ^= 1 << bit;
-        if let Ok(auth) = authenticate(&bad, &[key.public_key()]) {
+        let trusted = TrustedKeys::new(vec![key.public_key()]);
+        if let Ok(auth) = authenticate(&bad, &trusted) {
             // Only a change outside what is signed may pass, and then the statement is the same.
-            prop_assert_eq!(auth.statement.root_digest, authenticate(&bundle, &[key.public_key()]).unwrap().statement.root_digest);
+            prop_assert_eq!(auth.statement.root_digest, authenticate(&bundle, &trusted).unwrap().statement.root_digest);
         }
     }
 
     #[test]
     fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = modelseal::bundle::CheckedBundle::parse(&bytes);
-        let _ = modelseal::statement::Statement::parse(&bytes);
+        let _ = modelseal::oms::bundle::CheckedBundle::parse(&bytes);
+        let _ = modelseal::oms::statement::Statement::parse(&bytes);
         let text = String::from_utf8_lossy(&bytes);
         let _ = PublicKey::from_pem(&text);
         let _ = PrivateKey::from_pem(&text, Some(b"pw"));
-        let _ = modelseal::paths::check_rel_path(&text);
-        let _ = modelseal::digest::parse_expected(&text);
+        let _ = modelseal::model::paths::check_rel_path(&text);
+        let _ = modelseal::hash::digest::parse_expected(&text);
     }
 
     #[test]
     fn json_shaped_input_never_panics(text in r#"[\{\}\[\]",:0-9a-z_ .\\-]{0,300}"#) {
-        let _ = modelseal::bundle::CheckedBundle::parse(text.as_bytes());
-        let _ = modelseal::statement::Statement::parse(text.as_bytes());
+        let _ = modelseal::oms::bundle::CheckedBundle::parse(text.as_bytes());
+        let _ = modelseal::oms::statement::Statement::parse(text.as_bytes());
         let pem = format!("-----BEGIN PUBLIC KEY-----\n{text}\n-----END PUBLIC KEY-----\n");
         let _ = PublicKey::from_pem(&pem);
     }

@@ -369,7 +369,7 @@ fn sums_come_from_the_same_pass_in_coreutils_format() {
     let b3 = std::fs::read_to_string(dir.path().join("sums/B3SUMS")).unwrap();
     let b3hex = |d: &[u8]| {
         hex::encode(
-            modelseal::engine::hash_bytes(d, modelseal::digest::AlgoSet::BLAKE3)
+            modelseal::hash::engine::hash_bytes(d, modelseal::hash::digest::AlgoSet::BLAKE3)
                 .blake3
                 .unwrap(),
         )

@@ -95,7 +95,7 @@ fn wycheproof_ecdsa_p384_sha384() {
 #[test]
 fn dsse_pae_spec_vector() {
     assert_eq!(
-        modelseal::dsse::pae("http://example.com/HelloWorld", b"hello world"),
+        modelseal::oms::dsse::pae("http://example.com/HelloWorld", b"hello world"),
         b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
     );
 }

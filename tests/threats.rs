@@ -119,33 +119,27 @@ fn malformed_expected_digests_are_refused_never_prefix_matched() {
 
 #[test]
 fn a_file_replaced_between_listing_and_opening_is_caught() {
+    use modelseal::hash::open::{Follow, OpenFile};
     // The walk records each file's identity; the open must find the same file.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "f", "hello");
-    let entry = modelseal::walk::walk(dir.path(), &|_, _| false)
+    let entry = modelseal::hash::walk::walk(dir.path(), &|_, _| false)
         .unwrap()
         .remove(0);
-    let exp = modelseal::model::Expected::of(&entry);
+    let seen = entry.seen();
     write(dir.path(), "g", "other");
     std::fs::rename(dir.path().join("g"), dir.path().join("f")).unwrap();
-    let err =
-        modelseal::model::open_expected(&dir.path().join("f"), modelseal::open::Follow::No, exp)
-            .unwrap_err();
+    let err = OpenFile::open_seen(&dir.path().join("f"), Follow::No, seen).unwrap_err();
     assert!(
         err.to_string()
             .contains("file changed while it was hashed (it was replaced"),
         "{err}"
     );
-    let entry = modelseal::walk::walk(dir.path(), &|_, _| false)
+    let entry = modelseal::hash::walk::walk(dir.path(), &|_, _| false)
         .unwrap()
         .remove(0);
     write(dir.path(), "f", "longer content");
-    let err = modelseal::model::open_expected(
-        &dir.path().join("f"),
-        modelseal::open::Follow::No,
-        modelseal::model::Expected::of(&entry),
-    )
-    .unwrap_err();
+    let err = OpenFile::open_seen(&dir.path().join("f"), Follow::No, entry.seen()).unwrap_err();
     assert!(
         err.to_string().contains("its size went from 5 to 14 bytes"),
         "{err}"
@@ -616,7 +610,7 @@ fn size_limits_give_a_clear_error() {
     let s = Signed::new();
     // A sparse file past the bundle limit: refused from its size, without reading it.
     let f = std::fs::File::create(s.path().join("huge.sig")).unwrap();
-    f.set_len(modelseal::constants::MAX_BUNDLE_BYTES + 1)
+    f.set_len(modelseal::oms::constants::MAX_BUNDLE_BYTES + 1)
         .unwrap();
     let args = verify_args("m", "huge.sig", &s.public);
     assert_refused(
@@ -696,7 +690,7 @@ fn signature_from_another_key_with_the_right_hint() {
     );
     let b = bundle_with(
         st.as_bytes(),
-        modelseal::constants::PAYLOAD_TYPE,
+        modelseal::oms::constants::PAYLOAD_TYPE,
         &attacker,
         &trusted,
     );
@@ -789,7 +783,7 @@ fn statement_checks_after_the_signature() {
         1,
         &["payloadType is \"application/json\", expected \"application/vnd.in-toto+json\""],
     );
-    let pt = modelseal::constants::PAYLOAD_TYPE;
+    let pt = modelseal::oms::constants::PAYLOAD_TYPE;
     write_sig(
         good.replace("model_signing/signature/v1.0", "example.com/other")
             .as_bytes(),

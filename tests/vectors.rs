@@ -1,9 +1,9 @@
 //! Known answers: NIST SHA-256 (SHAVS ShortMsg, FIPS 180-2 examples) and the official BLAKE3
 //! test vectors, through the engine's every strategy and chunk size, and through the CLI.
 
-use modelseal::digest::AlgoSet;
-use modelseal::engine::{hash_bytes, hash_file, hash_reader, HashOptions, Strategy};
-use modelseal::open::Follow;
+use modelseal::hash::digest::AlgoSet;
+use modelseal::hash::engine::{hash_bytes, hash_file, hash_reader, HashOptions, Strategy};
+use modelseal::hash::open::Follow;
 
 use crate::util::run_in;
 
@@ -33,7 +33,7 @@ fn shavs() -> Vec<(Vec<u8>, String)> {
 }
 
 /// Every way the engine can consume bytes.
-fn all_ways(data: &[u8], algos: AlgoSet) -> Vec<modelseal::engine::FileDigests> {
+fn all_ways(data: &[u8], algos: AlgoSet) -> Vec<modelseal::hash::engine::FileDigests> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     std::fs::write(&path, data).unwrap();

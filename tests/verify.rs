@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use modelseal::keys::{KeyType, PrivateKey};
-use modelseal::verify::FileOutcomes;
 
 use crate::kit::*;
 use crate::util::*;
@@ -269,7 +268,7 @@ fn expect_checks_a_literal_digest() {
     run.ok();
     assert_eq!(run.stdout, "w.bin: OK\n");
     let b3 = hex::encode(
-        modelseal::engine::hash_bytes(b"hello", modelseal::digest::AlgoSet::BLAKE3)
+        modelseal::hash::engine::hash_bytes(b"hello", modelseal::hash::digest::AlgoSet::BLAKE3)
             .blake3
             .unwrap(),
     );
@@ -330,13 +329,13 @@ fn ed25519ph_bundles_as_the_go_port_writes_verify() {
         "files",
         "",
     );
-    let pae = modelseal::dsse::pae(modelseal::constants::PAYLOAD_TYPE, st.as_bytes());
+    let pae = modelseal::oms::dsse::pae(modelseal::oms::constants::PAYLOAD_TYPE, st.as_bytes());
     let sig = signing
         .sign_prehashed(sha2::Sha512::new_with_prefix(&pae), None)
         .unwrap()
         .to_bytes();
-    let b = modelseal::bundle::write_bundle(
-        modelseal::constants::PAYLOAD_TYPE,
+    let b = modelseal::oms::bundle::write_bundle(
+        modelseal::oms::constants::PAYLOAD_TYPE,
         st.as_bytes(),
         &sig,
         &public.hint(),
@@ -416,21 +415,25 @@ fn library_api_signs_and_verifies_without_the_cli() {
     let m = abc_model(dir.path(), "m");
     let key = PrivateKey::generate(KeyType::Ed25519);
     let model = modelseal::model::Model::locate(&m).unwrap();
-    let signed =
-        modelseal::sign::sign_model(&model, &key, &modelseal::sign::SignOptions::default())
-            .unwrap();
+    let signed = modelseal::oms::sign::sign_model(
+        &model,
+        &key,
+        &modelseal::oms::sign::SignOptions::default(),
+    )
+    .unwrap();
     assert_eq!(
         hex::encode(signed.root_digest),
         "a5351cb2a4f9919bf8e8f543e8c5e6dfeb4aa15603f09423f5d5a73adf3f949a"
     );
-    let report = modelseal::verify::verify_model(
-        &model,
-        &signed.bundle,
-        &[key.public_key()],
-        &Default::default(),
-    )
-    .unwrap();
+    let trusted = modelseal::oms::trust::TrustedKeys::new(vec![key.public_key()]);
+    let source =
+        modelseal::verify::Source::Bundle(modelseal::verify::Bundle::new(signed.bundle, trusted));
+    let report =
+        modelseal::verify::verify_model(&model, &source, &Default::default(), &()).unwrap();
     assert!(report.passed());
     assert_eq!(report.verified(), 3);
-    assert_eq!(report.root_digest.bytes, signed.root_digest);
+    let modelseal::verify::Provenance::Signed { root_digest, .. } = report.provenance else {
+        panic!("{:?}", report.provenance)
+    };
+    assert_eq!(root_digest.bytes, signed.root_digest);
 }

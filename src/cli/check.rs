@@ -5,18 +5,18 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use modelseal::checkfile::{self, CheckEntry, Line};
-use modelseal::digest::{AlgoSet, Algorithm, Digest};
-use modelseal::engine;
 use modelseal::escape::{coreutils_escape, display_path};
 use modelseal::exit::Exit;
-use modelseal::open::{io_reason, Follow};
+use modelseal::hash::digest::{AlgoSet, Algorithm, Digest};
+use modelseal::hash::engine;
+use modelseal::hash::open::{io_reason, Follow};
+use modelseal::verify::source::checkfile::{self, CheckEntry, Line};
 use rayon::prelude::*;
 
 use super::hash::EngineArgs;
-use super::output::{self, fail};
-use super::progress::Progress;
-use super::Global;
+use super::output;
+use super::progress_bar::Progress;
+use super::{Error, Global, Result};
 
 /// Algorithm of untagged lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,7 +74,7 @@ enum Outcome {
     Unreadable(String),
 }
 
-pub fn run(args: CheckArgs, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: CheckArgs, global: &Global) -> Result<Exit> {
     let untagged = match args.algo {
         UntaggedAlgo::Sha256 => Algorithm::Sha256,
         UntaggedAlgo::Blake3 => Algorithm::Blake3,
@@ -82,32 +82,28 @@ pub fn run(args: CheckArgs, global: &Global) -> anyhow::Result<Exit> {
     let mut failed = false;
     let mut out = output::stdout();
     let progress = Progress::start(global.progress, 0, args.quiet || args.status);
-    let pool = modelseal::tree::pool(global.threads());
     for file in &args.files {
         let reader: Box<dyn Read> = if file.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
             match File::open(file) {
                 Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
-                    return Err(fail(
-                        Exit::Usage,
-                        format!("{}: is a directory, not a checkfile", display_path(file)),
-                    ))
+                    return Err(Error::usage(format!(
+                        "{}: is a directory, not a checkfile",
+                        display_path(file)
+                    )))
                 }
                 Ok(f) => Box::new(f),
                 Err(e) => {
-                    return Err(fail(
-                        Exit::Usage,
-                        format!(
-                            "{}: cannot read checkfile: {}",
-                            display_path(file),
-                            io_reason(&e)
-                        ),
-                    ))
+                    return Err(Error::usage(format!(
+                        "{}: cannot read checkfile: {}",
+                        display_path(file),
+                        io_reason(&e)
+                    )))
                 }
             }
         };
-        let tally = check_one(&args, untagged, reader, &mut out, &progress, &pool)?;
+        let tally = check_one(&args, untagged, reader, &mut out, &progress)?;
         out.flush()?;
         failed |= summarize(&args, file, &tally);
     }
@@ -122,8 +118,7 @@ fn check_one(
     reader: Box<dyn Read>,
     out: &mut impl Write,
     progress: &Progress,
-    pool: &rayon::ThreadPool,
-) -> anyhow::Result<Tally> {
+) -> Result<Tally> {
     let mut tally = Tally::default();
     let mut lines = BufReader::new(reader);
     let mut batch: Vec<CheckEntry> = Vec::with_capacity(BATCH);
@@ -149,7 +144,7 @@ fn check_one(
             }
         }
         if batch.len() >= BATCH || (at_end && !batch.is_empty()) {
-            run_batch(args, &batch, &mut tally, out, progress, pool)?;
+            run_batch(args, &batch, &mut tally, out, progress)?;
             batch.clear();
         }
         if at_end {
@@ -184,9 +179,8 @@ fn run_batch(
     tally: &mut Tally,
     out: &mut impl Write,
     progress: &Progress,
-    pool: &rayon::ThreadPool,
-) -> anyhow::Result<()> {
-    let outcomes: Vec<Outcome> = pool.install(|| hash_batch(args, batch, progress));
+) -> Result<()> {
+    let outcomes: Vec<Outcome> = hash_batch(args, batch, progress);
     report_batch(args, batch, outcomes, tally, out)
 }
 
@@ -222,7 +216,7 @@ fn report_batch(
     outcomes: Vec<Outcome>,
     tally: &mut Tally,
     out: &mut impl Write,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     for (e, outcome) in batch.iter().zip(outcomes) {
         tally.entries += 1;
         let verdict: &[u8] = match outcome {

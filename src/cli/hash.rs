@@ -6,18 +6,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use modelseal::digest::AlgoSet;
-use modelseal::engine::{self, FileDigests, HashOptions, Strategy};
 use modelseal::escape::{coreutils_escape, display_path};
 use modelseal::exit::Exit;
-use modelseal::open::{FileError, Follow};
-use modelseal::walk::{self, EntryKind};
-use rayon::prelude::*;
+use modelseal::hash::batch::{hash_jobs, Job};
+use modelseal::hash::digest::AlgoSet;
+use modelseal::hash::engine::{self, FileDigests, HashOptions, Strategy, Tuning};
+use modelseal::hash::open::Follow;
+use modelseal::hash::walk::{self, EntryKind, Seen};
 use serde_json::json;
 
 use super::output::{self, line};
-use super::progress::Progress;
-use super::Global;
+use super::progress_bar::Progress;
+use super::{Global, Result};
 
 /// Which digests to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -57,21 +57,21 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// Options for `algos`: the engine's choice (`HashOptions::new`) unless overridden.
+    /// The overrides of the engine's measured choice.
+    pub fn tuning(&self) -> Tuning {
+        Tuning {
+            strategy: match self.strategy {
+                StrategyArg::Auto => None,
+                StrategyArg::Read => Some(Strategy::Read),
+                StrategyArg::Mmap => Some(Strategy::MmapWindows),
+            },
+            chunk_size: self.chunk_kib.map(|kib| kib as usize * 1024),
+        }
+    }
+
+    /// Options for `algos`: the engine's choice unless overridden.
     pub fn options(&self, algos: AlgoSet) -> HashOptions {
-        let mut opts = HashOptions::new(algos);
-        match self.strategy {
-            StrategyArg::Auto => {}
-            StrategyArg::Read => {
-                opts.strategy = Strategy::Read;
-                opts.chunk_size = modelseal::engine::DEFAULT_CHUNK;
-            }
-            StrategyArg::Mmap => opts.strategy = Strategy::MmapWindows,
-        }
-        if let Some(kib) = self.chunk_kib {
-            opts.chunk_size = kib as usize * 1024;
-        }
-        opts
+        HashOptions::tuned(algos, &self.tuning())
     }
 }
 
@@ -107,14 +107,15 @@ enum Item {
         path: PathBuf,
         follow: Follow,
         size: u64,
+        /// The file a directory walk saw (None for a name given as an argument).
+        seen: Option<Seen>,
     },
     /// A walk or argument problem, reported in its place.
     Problem(PathBuf, String),
 }
 
-pub fn run(args: HashArgs, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: HashArgs, global: &Global) -> Result<Exit> {
     let algos = args.algo.set();
-    let opts = args.engine.options(algos);
     let started = Instant::now();
     let mut items = Vec::new();
     for path in &args.paths {
@@ -128,13 +129,7 @@ pub fn run(args: HashArgs, global: &Global) -> anyhow::Result<Exit> {
         })
         .sum();
     let progress = Progress::start(global.progress, total, args.json);
-    let results = modelseal::tree::with_threads(global.threads(), || {
-        let sizes = items.iter().map(|i| match i {
-            Item::File { size, .. } => *size,
-            _ => 0,
-        });
-        hash_items(&items, &opts.for_batch(sizes), &|n| progress.add(n))
-    });
+    let results = hash_items(&items, algos, &args.engine, &|n| progress.add(n));
     progress.finish();
 
     let style = if args.json {
@@ -198,7 +193,11 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
         Err(e) => {
             items.push(Item::Problem(
                 path.to_path_buf(),
-                format!("{}: {}", display_path(path), modelseal::open::io_reason(&e)),
+                format!(
+                    "{}: {}",
+                    display_path(path),
+                    modelseal::hash::open::io_reason(&e)
+                ),
             ));
             return;
         }
@@ -208,6 +207,7 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
             path: path.to_path_buf(),
             follow: Follow::Yes,
             size: meta.len(),
+            seen: None,
         });
         return;
     }
@@ -221,6 +221,7 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
                         path: full,
                         follow: Follow::No,
                         size: e.size,
+                        seen: Some(e.seen()),
                     }),
                     EntryKind::Symlink => {
                         let msg = format!(
@@ -247,38 +248,46 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
 /// Returns one entry per item: `None` for problems, the digests or an error message otherwise.
 fn hash_items(
     items: &[Item],
-    opts: &HashOptions,
+    algos: AlgoSet,
+    engine: &EngineArgs,
     progress: &(dyn Fn(u64) + Sync),
-) -> Vec<Option<Result<FileDigests, String>>> {
-    let mut order: Vec<usize> = (0..items.len())
-        .filter(|&i| matches!(items[i], Item::File { .. }))
-        .collect();
-    order.sort_by_key(|&i| match &items[i] {
-        Item::File { size, .. } => std::cmp::Reverse(*size),
-        _ => std::cmp::Reverse(0),
-    });
-    let mut results: Vec<Option<Result<FileDigests, String>>> = Vec::new();
+) -> Vec<Option<std::result::Result<FileDigests, String>>> {
+    let mut at = Vec::new();
+    let mut jobs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Item::File {
+            path,
+            follow,
+            size,
+            seen,
+        } = item
+        {
+            at.push(i);
+            jobs.push(Job {
+                path: path.clone(),
+                follow: *follow,
+                seen: *seen,
+                size: *size,
+                algos,
+            });
+        }
+    }
+    let mut results: Vec<Option<std::result::Result<FileDigests, String>>> = Vec::new();
     results.resize_with(items.len(), || None);
-    let hashed: Vec<(usize, Result<FileDigests, FileError>)> = order
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|i| match &items[i] {
-            Item::File { path, follow, .. } => {
-                (i, engine::hash_file(path, *follow, opts, progress))
-            }
-            _ => unreachable!("only files are ordered"),
-        })
-        .collect();
-    for (i, r) in hashed {
+    for (i, r) in at
+        .into_iter()
+        .zip(hash_jobs(&jobs, &engine.tuning(), progress))
+    {
         results[i] = Some(r.map_err(|e| e.to_string()));
     }
+    let opts = engine.options(algos);
     for (i, item) in items.iter().enumerate() {
         if let Item::Stdin = item {
             let stdin = std::io::stdin();
-            results[i] = Some(
-                engine::hash_reader(stdin, opts, progress)
-                    .map_err(|e| format!("-: read error: {}", modelseal::open::io_reason(&e))),
-            );
+            results[i] =
+                Some(engine::hash_reader(stdin, &opts, progress).map_err(|e| {
+                    format!("-: read error: {}", modelseal::hash::open::io_reason(&e))
+                }));
         }
     }
     results

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use modelseal::exit::Exit;
-use modelseal::keyfile::write_key_pair;
+use modelseal::keys::file::write_key_pair;
 use modelseal::keys::{KeyType, PrivateKey};
 
-use super::Global;
+use super::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum KeyTypeArg {
@@ -47,18 +47,15 @@ pub struct KeygenArgs {
     passphrase_file: Option<PathBuf>,
 }
 
-pub fn run(args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
-    let (key_path, pub_path) = modelseal::keyfile::key_pair_paths(&args.out);
+pub fn run(args: KeygenArgs) -> Result<Exit> {
+    let (key_path, pub_path) = modelseal::keys::file::key_pair_paths(&args.out);
     if !args.force {
         for p in [&key_path, &pub_path] {
             if p.symlink_metadata().is_ok() {
-                return Err(super::fail(
-                    Exit::Usage,
-                    format!(
-                        "{}: already exists (use --force to replace it)",
-                        modelseal::escape::display_path(p)
-                    ),
-                ));
+                return Err(Error::usage(format!(
+                    "{}: already exists (use --force to replace it)",
+                    modelseal::escape::display_path(p)
+                )));
             }
         }
     }
@@ -77,8 +74,7 @@ pub fn run(args: KeygenArgs, _global: &Global) -> anyhow::Result<Exit> {
         &key,
         passphrase.as_ref().map(|p| p.as_bytes()),
         args.force,
-    )
-    .map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+    )?;
     let public = key.public_key();
     let show = modelseal::escape::display_path;
     println!("key type: {}", public.key_type());

@@ -1,23 +1,25 @@
-//! Command-line parsing and dispatch. Each command lives in its own file.
+//! Command-line parsing and dispatch. Each command lives in its own module; `sources` and
+//! `report` are what `verify` and `guard` share.
 
 mod check;
+mod error;
 mod guard;
 mod hash;
 mod keygen;
 mod output;
 mod passphrase;
-mod progress;
+mod progress_bar;
+mod report;
 mod scan;
 mod sign;
+mod sources;
 mod vault;
-mod vault_args;
-mod vault_verify;
 mod verify;
 
 use clap::{Parser, Subcommand};
 use modelseal::exit::Exit;
 
-pub use output::fail;
+pub use error::{Context, Error, Result};
 
 /// Prove a model artifact is exactly the one that was released.
 #[derive(Parser)]
@@ -36,15 +38,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "N", env = "MODELSEAL_THREADS")]
     pub threads: Option<usize>,
     /// Progress bar on stderr: auto shows it when stderr is a terminal and the work is large.
-    #[arg(long, global = true, value_enum, default_value_t = progress::ProgressMode::Auto)]
-    pub progress: progress::ProgressMode,
-}
-
-impl Global {
-    /// The thread count to use (0 means every core to rayon).
-    pub fn threads(&self) -> usize {
-        self.threads.unwrap_or(0)
-    }
+    #[arg(long, global = true, value_enum, default_value_t = progress_bar::ProgressMode::Auto)]
+    pub progress: progress_bar::ProgressMode,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +62,20 @@ pub enum Command {
     Scan(scan::ScanArgs),
 }
 
+/// The one pool every command hashes on, built once (0 threads: every core).
+fn build_pool(threads: usize) -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("modelseal-hash-{i}"))
+        .build_global()
+        .map_err(|e| {
+            Error::new(
+                Exit::Internal,
+                format!("cannot start the hashing threads: {e}"),
+            )
+        })
+}
+
 /// Parse the command line, run the command, report any error once; return the exit status.
 pub fn run() -> Exit {
     let cli = match Cli::try_parse() {
@@ -83,18 +92,34 @@ pub fn run() -> Exit {
             };
         }
     };
-    let result = match cli.command {
-        Command::Hash(args) => hash::run(args, &cli.global),
-        Command::Check(args) => check::run(args, &cli.global),
-        Command::Keygen(args) => keygen::run(args, &cli.global),
-        Command::Sign(args) => sign::run(args, &cli.global),
-        Command::Verify(args) => verify::run(args, &cli.global),
-        Command::Vault(args) => vault::run(args, &cli.global),
-        Command::Guard(args) => guard::run(args, &cli.global),
-        Command::Scan(args) => scan::run(args, &cli.global),
-    };
-    match result {
+    match dispatch(cli) {
         Ok(exit) => exit,
-        Err(e) => output::report(&e),
+        Err(e) => error::report(&e),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<Exit> {
+    // The guard blocks its signals before any thread exists, the hashing pool included.
+    let interrupts = match &cli.command {
+        Command::Guard(args) => Some(guard::prepare(args)?),
+        _ => None,
+    };
+    // Files shrinking under a mapping become "file changed" errors, never SIGBUS.
+    modelseal::hash::install_sigbus_guard();
+    build_pool(cli.global.threads.unwrap_or(0))?;
+    let global = &cli.global;
+    match cli.command {
+        Command::Hash(args) => hash::run(args, global),
+        Command::Check(args) => check::run(args, global),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Sign(args) => sign::run(args, global),
+        Command::Verify(args) => verify::run(args, global),
+        Command::Vault(args) => vault::run(args),
+        Command::Guard(args) => guard::run(
+            args,
+            global,
+            interrupts.expect("prepared above for the guard"),
+        ),
+        Command::Scan(args) => scan::run(args),
     }
 }

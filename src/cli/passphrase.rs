@@ -3,44 +3,43 @@
 
 use std::path::Path;
 
-use modelseal::exit::Exit;
-use modelseal::keyfile::read_key_text;
+use modelseal::keys::file::read_key_text;
 use zeroize::Zeroizing;
+
+use super::{Error, Result};
 
 /// The environment variable holding a passphrase (for CI).
 pub const ENV: &str = "MODELSEAL_PASSPHRASE";
 
 /// Get a passphrase. `confirm`: a new key's passphrase is asked twice at the prompt.
-pub fn get(file: Option<&Path>, prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+pub fn get(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Zeroizing<String>> {
     let pass = if let Some(path) = file {
-        let text = read_key_text(path).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+        let text = read_key_text(path)?;
         let line = text.lines().next().unwrap_or("");
         Zeroizing::new(line.to_string())
     } else if let Some(v) = std::env::var_os(ENV) {
         let v = v
             .into_string()
-            .map_err(|_| super::fail(Exit::Usage, format!("{ENV} is not UTF-8")))?;
+            .map_err(|_| Error::usage(format!("{ENV} is not UTF-8")))?;
         Zeroizing::new(v)
     } else {
         let no_tty = |e: std::io::Error| {
-            super::fail(
-                Exit::Usage,
-                format!("cannot prompt for a passphrase ({e}); use --passphrase-file or {ENV}"),
-            )
+            Error::usage(format!(
+                "cannot prompt for a passphrase ({e}); use --passphrase-file or {ENV}"
+            ))
         };
         let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(no_tty)?);
         if confirm {
             let again =
                 Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ").map_err(no_tty)?);
             if *first != *again {
-                return Err(super::fail(Exit::Usage, "the passphrases do not match"));
+                return Err(Error::usage("the passphrases do not match"));
             }
         }
         first
     };
     if pass.is_empty() {
-        return Err(super::fail(
-            Exit::Usage,
+        return Err(Error::usage(
             "empty passphrase refused (use --unencrypted for a throwaway key)",
         ));
     }

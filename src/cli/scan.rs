@@ -8,13 +8,12 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use modelseal::escape::display_path;
 use modelseal::exit::Exit;
-use modelseal::open::Follow;
+use modelseal::hash::open::Follow;
 use modelseal::secrets::{self, git, hook, Allowlist, Finding, Report};
 
-use super::{output, Global};
+use super::{output, Context, Error, Result};
 
 #[derive(clap::Args)]
 pub struct ScanArgs {
@@ -34,27 +33,24 @@ pub struct ScanArgs {
     force: bool,
 }
 
-pub fn run(args: ScanArgs, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: ScanArgs) -> Result<Exit> {
     if args.install_hook {
         return install_hook(args.force);
     }
-    let threads = global.threads();
-    modelseal::tree::with_threads(threads, move || {
-        let mut out = Outcome::default();
-        if args.staged {
-            scan_staged(&args.paths, &mut out)?;
-        } else if args.paths.is_empty() {
-            scan_path(Path::new("."), &mut out)?;
-        } else {
-            for p in &args.paths {
-                scan_path(p, &mut out)?;
-            }
+    let mut out = Outcome::default();
+    if args.staged {
+        scan_staged(&args.paths, &mut out)?;
+    } else if args.paths.is_empty() {
+        scan_path(Path::new("."), &mut out)?;
+    } else {
+        for p in &args.paths {
+            scan_path(p, &mut out)?;
         }
-        out.finish()
-    })
+    }
+    out.finish()
 }
 
-fn install_hook(force: bool) -> anyhow::Result<Exit> {
+fn install_hook(force: bool) -> Result<Exit> {
     let exe = std::env::current_exe().context("cannot locate the modelseal binary")?;
     match hook::install(Path::new("."), &exe, force) {
         Ok(path) => {
@@ -67,7 +63,7 @@ fn install_hook(force: bool) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::Success)
         }
-        Err(e) => Err(super::fail(Exit::Usage, e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -88,7 +84,7 @@ impl Outcome {
         report: Report,
         allow: &Allowlist,
         shown: impl Fn(&Path) -> PathBuf,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         for e in &report.errors {
             eprintln!("modelseal: error: {e}");
         }
@@ -114,7 +110,7 @@ impl Outcome {
         self.errors += 1;
     }
 
-    fn finish(self) -> anyhow::Result<Exit> {
+    fn finish(self) -> Result<Exit> {
         if self.findings > 0 {
             let allowed = match self.allowed {
                 0 => String::new(),
@@ -179,18 +175,18 @@ fn relative_to_top(path: &Path, top: &Path) -> Option<PathBuf> {
     abs.strip_prefix(&top).ok().map(Path::to_path_buf)
 }
 
-fn load_allowlist(dir: &Path) -> anyhow::Result<Allowlist> {
-    Allowlist::load(dir).map_err(|e| super::fail(Exit::Usage, e.to_string()))
+fn load_allowlist(dir: &Path) -> Result<Allowlist> {
+    Ok(Allowlist::load(dir)?)
 }
 
-fn scan_path(path: &Path, out: &mut Outcome) -> anyhow::Result<()> {
+fn scan_path(path: &Path, out: &mut Outcome) -> Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
             out.error(format!(
                 "{}: {}",
                 display_path(path),
-                modelseal::open::io_reason(&e)
+                modelseal::hash::open::io_reason(&e)
             ));
             return Ok(());
         }
@@ -225,7 +221,7 @@ fn scan_path(path: &Path, out: &mut Outcome) -> anyhow::Result<()> {
     }
 }
 
-fn scan_dir(dir: &Path, out: &mut Outcome) -> anyhow::Result<()> {
+fn scan_dir(dir: &Path, out: &mut Outcome) -> Result<()> {
     match git::work_tree_top(dir) {
         Some(top) => {
             let listed = match git::list_files(dir) {
@@ -256,7 +252,7 @@ fn scan_dir(dir: &Path, out: &mut Outcome) -> anyhow::Result<()> {
         None => {
             let skip =
                 |rel: &Path, is_dir: bool| is_dir && rel.file_name() == Some(".git".as_ref());
-            let entries = match modelseal::walk::walk(dir, &skip) {
+            let entries = match modelseal::hash::walk::walk(dir, &skip) {
                 Ok(e) => e,
                 Err(e) => {
                     out.error(e);
@@ -270,17 +266,12 @@ fn scan_dir(dir: &Path, out: &mut Outcome) -> anyhow::Result<()> {
     }
 }
 
-fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> anyhow::Result<()> {
+fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> Result<()> {
     let here = Path::new(".");
     let top = git::work_tree_top(here).ok_or_else(|| {
-        super::fail(
-            Exit::Usage,
-            "--staged scans the git index, but this is not inside a git work tree",
-        )
+        Error::usage("--staged scans the git index, but this is not inside a git work tree")
     })?;
-    let git_err = |e: git::GitError| super::fail(Exit::Usage, e.to_string());
-    let staged: Vec<git::Staged> = git::staged(here, pathspecs)
-        .map_err(git_err)?
+    let staged: Vec<git::Staged> = git::staged(here, pathspecs)?
         .into_iter()
         .filter(git::Staged::is_file)
         .collect();
@@ -290,7 +281,7 @@ fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> anyhow::Result<()> {
         report.findings.extend(secrets::scan_name(&s.path));
     }
     let oids: Vec<String> = staged.iter().map(|s| s.oid.clone()).collect();
-    let sizes = git::blob_sizes(&top, &oids).map_err(git_err)?;
+    let sizes = git::blob_sizes(&top, &oids)?;
     let small: Vec<usize> = (0..staged.len())
         .filter(|&i| sizes[i] <= secrets::MAX_CONTENT)
         .collect();
@@ -301,8 +292,7 @@ fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> anyhow::Result<()> {
             secrets::scan_content(&s.path, content.as_slice(), content.len() as u64)
                 .expect("reading memory"),
         );
-    })
-    .map_err(git_err)?;
+    })?;
     report
         .findings
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));

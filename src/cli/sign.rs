@@ -1,22 +1,22 @@
 //! `modelseal sign`: sign a model (directory or file) into an OMS bundle.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use modelseal::constants::DEFAULT_SIGNATURE_NAME;
-use modelseal::digest::Algorithm;
 use modelseal::escape::display_path;
 use modelseal::exit::Exit;
-use modelseal::keyfile::read_key_text;
+use modelseal::hash::digest::Algorithm;
+use modelseal::keys::file::read_key_text;
 use modelseal::keys::{pem_is_encrypted, KeyType, PrivateKey};
+use modelseal::model::paths::ResourceOrder;
 use modelseal::model::Model;
-use modelseal::paths::ResourceOrder;
-use modelseal::sign::{sign_model_with_progress, sums, SignError, SignOptions, SingleFileName};
-use modelseal::signing::PaeSigner;
+use modelseal::oms::constants::DEFAULT_SIGNATURE_NAME;
+use modelseal::oms::sign::{
+    sign_model_with_progress, sums, PaeSigner, SignError, SignOptions, SingleFileName,
+};
+use modelseal::write::{write_atomic, Replace};
 
-use super::Global;
+use super::progress_bar::LazyBar;
+use super::{Context, Error, Global, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum HashArg {
@@ -78,12 +78,12 @@ pub struct SignArgs {
     )]
     pub transit_mount: String,
     #[command(flatten)]
-    pub vault_conn: Box<super::vault_args::VaultConnArgs>,
+    pub vault_conn: Box<super::vault::args::VaultConnArgs>,
 }
 
 /// Load a private key file, asking for its passphrase only when it is encrypted.
-pub fn load_private_key(path: &Path, passphrase_file: Option<&Path>) -> anyhow::Result<PrivateKey> {
-    let text = read_key_text(path).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+pub fn load_private_key(path: &Path, passphrase_file: Option<&Path>) -> Result<PrivateKey> {
+    let text = read_key_text(path)?;
     let pass = if pem_is_encrypted(&text) {
         Some(super::passphrase::get(
             passphrase_file,
@@ -94,52 +94,32 @@ pub fn load_private_key(path: &Path, passphrase_file: Option<&Path>) -> anyhow::
         None
     };
     PrivateKey::from_pem(&text, pass.as_ref().map(|p| p.as_bytes()))
-        .map_err(|e| super::fail(Exit::Usage, format!("{}: {e}", display_path(path))))
+        .with_context(|| display_path(path))
 }
 
 /// Model-relative form of a user-given path, or a usage error naming the flag.
-fn inside(model: &Model, flag: &str, p: &Path) -> anyhow::Result<String> {
+fn inside(model: &Model, flag: &str, p: &Path) -> Result<String> {
     model.relative(p).ok_or_else(|| {
-        super::fail(
-            Exit::Usage,
-            format!("{flag} {}: not a path inside the model", display_path(p)),
-        )
+        Error::usage(format!(
+            "{flag} {}: not a path inside the model",
+            display_path(p)
+        ))
     })
 }
 
-/// Write `content` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(content)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        super::fail(
-            Exit::Failure,
-            format!(
-                "{}: cannot write: {}",
-                display_path(path),
-                modelseal::open::io_reason(&e)
-            ),
-        )
+/// Write `content` to `path` whole, replacing what was there only once it is complete.
+fn write_file(path: &Path, content: &[u8]) -> Result<()> {
+    write_atomic(path, content, 0o644, Replace::Yes).map_err(|e| {
+        Error::failed(format!(
+            "{}: cannot write: {}",
+            display_path(path),
+            modelseal::hash::open::io_reason(&e)
+        ))
     })
 }
 
 /// Print a refusal's lines and turn it into the error to report.
-pub fn sign_error(e: SignError) -> anyhow::Error {
+fn sign_error(e: SignError) -> Error {
     match &e {
         SignError::Refused(list) => {
             for r in list {
@@ -166,23 +146,19 @@ pub fn sign_error(e: SignError) -> anyhow::Error {
                 eprintln!("modelseal: {f}");
             }
         }
-        SignError::Signer(inner) => {
-            // A Vault signer keeps its exit code: 3 unavailable, 4 refused.
-            if let Some(v) = inner.downcast_ref::<modelseal::vault::VaultError>() {
-                return super::fail(v.exit(), format!("signer: {v}"));
-            }
-        }
         _ => {}
     }
-    super::fail(Exit::Failure, e.to_string())
+    e.into()
 }
 
 /// Everything `sign` does once it has a signer.
-pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> anyhow::Result<Exit> {
-    let model = Model::locate(&args.model).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
+fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> Result<Exit> {
+    // A missing model is the user's mistake here, not a failed check.
+    let model = Model::locate(&args.model).map_err(|e| Error::from(e).with_exit(Exit::Usage))?;
     let key_type = signer
         .public_key()
-        .map_err(|e| super::fail(Exit::Failure, format!("signer: {e}")))?
+        .map_err(SignError::Signer)
+        .map_err(sign_error)?
         .key_type();
     let output = args.output.clone().unwrap_or_else(|| {
         let dir = if model.single.is_some() {
@@ -215,7 +191,7 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
             opts.ignore.push(inside(&model, "--ignore", p)?);
         }
     } else if !args.ignore.is_empty() {
-        return Err(super::fail(Exit::Usage, "--ignore needs a directory model"));
+        return Err(Error::usage("--ignore needs a directory model"));
     }
     for p in &args.allow_secret {
         opts.allow_secrets
@@ -226,41 +202,31 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
         _ => Path::new("."),
     };
     if !output_dir.is_dir() {
-        return Err(super::fail(
-            Exit::Usage,
-            format!(
-                "--output {}: its directory does not exist",
-                display_path(&output)
-            ),
-        ));
+        return Err(Error::usage(format!(
+            "--output {}: its directory does not exist",
+            display_path(&output)
+        )));
     }
     if let Some(dir) = &args.sums {
         if !dir.is_dir() {
-            return Err(super::fail(
-                Exit::Usage,
-                format!("--sums {}: not a directory", display_path(dir)),
-            ));
+            return Err(Error::usage(format!(
+                "--sums {}: not a directory",
+                display_path(dir)
+            )));
         }
     }
-    let bar = super::progress::LazyBar::new(global.progress, false);
-    let signed = modelseal::tree::with_threads(global.threads(), || {
-        sign_model_with_progress(&model, signer, &opts, &bar)
-    });
+    let bar = LazyBar::new(global.progress, false);
+    let signed = sign_model_with_progress(&model, signer, &opts, &bar);
     bar.finish();
     let signed = signed.map_err(sign_error)?;
     if let Some(dir) = &args.sums {
-        write_atomic(
+        write_file(
             &dir.join("SHA256SUMS"),
             &sums(&signed.files, Algorithm::Sha256),
-            0o644,
         )?;
-        write_atomic(
-            &dir.join("B3SUMS"),
-            &sums(&signed.files, Algorithm::Blake3),
-            0o644,
-        )?;
+        write_file(&dir.join("B3SUMS"), &sums(&signed.files, Algorithm::Blake3))?;
     }
-    write_atomic(&output, &signed.bundle, 0o644)?;
+    write_file(&output, &signed.bundle)?;
     println!(
         "signed {} file{} of {} with {} key {}",
         signed.files.len(),
@@ -281,19 +247,18 @@ pub fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> an
     Ok(Exit::Success)
 }
 
-pub fn run(args: SignArgs, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: SignArgs, global: &Global) -> Result<Exit> {
     if let Some(name) = &args.vault_transit {
         let vault = args.vault_conn.connect()?;
         let key = modelseal::vault::TransitKey {
             mount: args.transit_mount.trim_matches('/').to_string(),
             name: name.clone(),
         };
-        let signer = modelseal::vault::TransitSigner::new(&vault, key)
-            .map_err(super::vault_args::vault_error)?;
+        let signer = modelseal::vault::TransitSigner::new(&vault, key)?;
         return sign_with(&args, &signer, global);
     }
     let Some(key_path) = &args.key else {
-        return Err(super::fail(Exit::Usage, "sign needs --key KEY"));
+        return Err(Error::usage("sign needs --key KEY"));
     };
     let key = load_private_key(key_path, args.passphrase_file.as_deref())?;
     sign_with(&args, &key, global)

@@ -1,24 +1,18 @@
-//! `modelseal verify`: a model against a signed bundle and trusted keys, or one file against a
-//! literal digest.
+//! `modelseal verify`: a model against a signed bundle and trusted keys, a literal digest, or a
+//! Vault secret; prints each verified file and a summary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use modelseal::bundle::read_bundle;
-use modelseal::digest::{parse_expected, Digest};
-use modelseal::escape::display_path;
 use modelseal::exit::Exit;
-use modelseal::keyfile::read_key_text;
-use modelseal::keys::PublicKey;
-use modelseal::model::Model;
-use modelseal::statement::StatementError;
-use modelseal::verify::{
-    verify_digest, verify_model_with_progress, FileOutcomes, FileReport, Outcome, Report,
-    VerifyError, VerifyOptions,
-};
+use modelseal::hash::digest::parse_expected;
+use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
-use super::vault_args::VaultConnArgs;
-use super::Global;
+use super::progress_bar::LazyBar;
+use super::report::{self, plural};
+use super::sources::{self, Request, SourceSpec, VaultRead};
+use super::vault::args::VaultConnArgs;
+use super::{Error, Global, Result};
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
@@ -62,260 +56,143 @@ pub struct VerifyArgs {
     pub vault_conn: Box<VaultConnArgs>,
 }
 
-/// Load the trusted public keys (a bad key file is a configuration error).
-pub fn load_keys(paths: &[PathBuf]) -> anyhow::Result<Vec<PublicKey>> {
-    paths
-        .iter()
-        .map(|p| {
-            let text = read_key_text(p).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
-            PublicKey::from_pem(&text)
-                .map_err(|e| super::fail(Exit::Usage, format!("{}: {e}", display_path(p))))
-        })
-        .collect()
-}
-
-fn expect(args: &VerifyArgs) -> anyhow::Result<Exit> {
-    let text = args.expect.as_deref().unwrap_or_default();
-    let expected = parse_expected(text)
-        .map_err(|e| super::fail(Exit::Usage, format!("--expect {text:?}: {e}")))?;
-    let shown = display_path(&args.model);
-    match verify_digest(&args.model, &expected) {
-        Err(e) => Err(super::fail(Exit::Failure, e.to_string())),
-        Ok((true, _)) => {
-            println!("{shown}: OK");
-            Ok(Exit::Success)
-        }
-        Ok((false, actual)) => Err(digest_mismatch(&shown, &expected, &actual)),
-    }
-}
-
-/// Print a literal digest's mismatch (the file's name, expected and found) and return the error.
-pub fn digest_mismatch(shown: &str, expected: &Digest, actual: &Digest) -> anyhow::Error {
-    eprintln!("modelseal: {shown}: digest mismatch: expected {expected}, found {actual}");
-    super::fail(Exit::Failure, format!("{shown}: verification failed"))
-}
-
-/// Print a failure that stopped verification before the files, and return the error.
-pub fn report_error(sig: &Path, e: VerifyError, json: bool) -> anyhow::Error {
-    if let VerifyError::Statement(StatementError::Names(list)) = &e {
-        for p in list {
-            eprintln!(
-                "modelseal: {}: {}",
-                modelseal::statement::shown(&p.name),
-                p.reason
-            );
-        }
-    }
-    if json {
-        println!(
-            "{}",
-            json!({"type": "error", "code": e.code(), "message": e.to_string()})
-        );
-        println!(
-            "{}",
-            json!({"type": "summary", "ok": false, "code": e.code()})
-        );
-    }
-    super::fail(Exit::Failure, format!("{}: {e}", display_path(sig)))
-}
-
-/// Print one stderr line per failed file (name, check, expected, found) and return the
-/// summary error (exit 1), which says so when nothing was verified at all.
-pub fn report_failures(files: &[FileReport]) -> anyhow::Error {
-    let (mut verified, mut failed) = (0, 0);
-    for f in files {
-        match &f.outcome {
-            Outcome::Failed {
-                reason,
-                expected,
-                actual,
-            } => {
-                failed += 1;
-                eprintln!(
-                    "modelseal: {}: {}: expected {expected}, found {actual}",
-                    f.name,
-                    reason.describe()
-                );
-            }
-            Outcome::Verified => verified += 1,
-            Outcome::Unsigned => {}
-        }
-    }
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let message = if verified == 0 && failed == 0 {
-        "verification failed: nothing was verified".to_string()
-    } else {
-        format!(
-            "verification failed: {failed} problem{}, {verified} file{} verified",
-            plural(failed),
-            plural(verified)
-        )
+/// The source the flags name (exactly one), and the pin.
+fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
+    let read = |path: &String| VaultRead {
+        path: path.clone(),
+        field: args.field.clone(),
+        version: args.version,
     };
-    super::fail(Exit::Failure, message)
-}
-
-/// Print a report (text or JSON Lines); the exit status follows `report.passed()`.
-pub fn print_report(report: &Report, json: bool) -> anyhow::Result<Exit> {
-    let ok = report.passed();
-    if json {
-        for f in &report.files {
-            let line = match &f.outcome {
-                Outcome::Verified => json!({"type": "file", "path": f.name, "status": "verified"}),
-                Outcome::Unsigned => json!({"type": "file", "path": f.name, "status": "unsigned"}),
-                Outcome::Failed {
-                    reason,
-                    expected,
-                    actual,
-                } => json!({"type": "file", "path": f.name, "status": "failed",
-                    "reason": reason.code(), "expected": expected, "actual": actual}),
-            };
-            println!("{line}");
-        }
-        for i in &report.ignored {
-            println!("{}", json!({"type": "ignored", "path": i}));
-        }
-        println!(
-            "{}",
-            json!({"type": "summary", "ok": ok, "subject": report.subject_name,
-                "root_digest": report.root_digest.prefixed(), "hash_type": report.hash_type.name(),
-                "key_hint": report.key_hint, "scheme": report.scheme.name(),
-                "verified": report.verified(), "failed": report.failed(),
-                "skipped_unsigned": report.skipped_unsigned(), "ignored": report.ignored.len()})
-        );
-    }
-    if !ok {
-        return Err(report_failures(&report.files));
-    }
-    if !json {
-        for f in &report.files {
-            if f.outcome == Outcome::Verified {
-                println!("{}: OK", f.name);
-            }
-        }
-        for i in &report.ignored {
-            println!("{i}: ignored");
-        }
-        let skipped = report.skipped_unsigned();
-        if skipped > 0 {
-            println!(
-                "skipped {skipped} unsigned file{} (--ignore-unsigned-files)",
-                if skipped == 1 { "" } else { "s" }
-            );
-        }
-        println!(
-            "verified {} file{} of {} (root digest {}, {} key {})",
-            report.verified(),
-            if report.verified() == 1 { "" } else { "s" },
-            modelseal::statement::shown(&report.subject_name),
-            report.root_digest,
-            report.scheme.name(),
-            report.key_hint
-        );
-    }
-    Ok(Exit::Success)
-}
-
-/// Model-relative `--ignore-paths`, and the signature's own path when inside the model.
-pub fn options(args: &VerifyArgs, model: &Model, sig: &Path) -> anyhow::Result<VerifyOptions> {
-    verify_options(
-        args.ignore_unsigned_files,
-        &args.ignore_paths,
-        model,
-        Some(sig),
-    )
-}
-
-/// [`options`] from its parts (`guard` has no [`VerifyArgs`]); `sig`: the bundle or checkfile.
-pub fn verify_options(
-    ignore_unsigned_files: bool,
-    ignore_paths: &[PathBuf],
-    model: &Model,
-    sig: Option<&Path>,
-) -> anyhow::Result<VerifyOptions> {
-    let mut opts = VerifyOptions {
-        ignore_unsigned_files,
-        ignore: Vec::new(),
-        signature_rel: None,
-    };
-    if model.single.is_none() {
-        opts.signature_rel = sig.and_then(|s| model.location(s));
-        for p in ignore_paths {
-            let rel = model.relative(p).ok_or_else(|| {
-                super::fail(
-                    Exit::Usage,
-                    format!(
-                        "--ignore-paths {}: not a path inside the model",
-                        display_path(p)
-                    ),
-                )
-            })?;
-            opts.ignore.push(rel);
-        }
-    }
-    Ok(opts)
-}
-
-pub fn run(args: VerifyArgs, global: &Global) -> anyhow::Result<Exit> {
     if let Some(path) = &args.vault {
-        return super::vault_verify::verify(
-            &args.model,
-            &args.vault_conn,
-            path,
-            args.field.as_deref(),
-            args.version,
-            global,
-        );
+        return Ok((SourceSpec::Vault(read(path)), None));
     }
     if args.vault_pin.is_none() && (args.field.is_some() || args.version.is_some()) {
-        return Err(super::fail(
-            Exit::Usage,
+        return Err(Error::usage(
             "--field and --version go with --vault or --vault-pin",
         ));
     }
-    if args.expect.is_some() {
-        return expect(&args);
+    if let Some(text) = &args.expect {
+        let digest =
+            parse_expected(text).map_err(|e| Error::usage(format!("--expect {text:?}: {e}")))?;
+        return Ok((SourceSpec::Digest(digest), None));
     }
-    let Some(sig) = &args.signature else {
-        return Err(super::fail(
-            Exit::Usage,
+    let Some(bundle) = &args.signature else {
+        return Err(Error::usage(
             "verify needs --signature SIG and --key PUB (or --expect ALGO:HEX)",
         ));
     };
     if args.key.is_empty() {
-        return Err(super::fail(
-            Exit::Usage,
-            "verify needs at least one --key PUB",
-        ));
+        return Err(Error::usage("verify needs at least one --key PUB"));
     }
-    let keys = load_keys(&args.key)?;
-    let bundle = read_bundle(sig).map_err(|e| super::fail(Exit::Usage, e.to_string()))?;
-    let model =
-        Model::locate(&args.model).map_err(|e| super::fail(Exit::Failure, e.to_string()))?;
-    let opts = options(&args, &model, sig)?;
-    // The pin is read first: an unavailable Vault fails before any hashing.
-    let pin = match &args.vault_pin {
-        Some(path) => Some(super::vault_verify::read_pin(
-            &args.vault_conn,
-            path,
-            args.field.as_deref(),
-            args.version,
-        )?),
-        None => None,
+    let source = SourceSpec::Signature {
+        bundle: bundle.clone(),
+        keys: args.key.clone(),
     };
-    let bar = super::progress::LazyBar::new(global.progress, args.json);
-    let result = modelseal::tree::with_threads(global.threads(), || {
-        verify_model_with_progress(&model, &bundle, &keys, &opts, &bar)
-    });
+    Ok((source, args.vault_pin.as_ref().map(read)))
+}
+
+pub fn run(args: VerifyArgs, global: &Global) -> Result<Exit> {
+    let (source, pin) = spec(&args)?;
+    let request = Request {
+        model: &args.model,
+        source: &source,
+        pin: pin.as_ref(),
+        ignore_unlisted: args.ignore_unsigned_files,
+        ignore_paths: &args.ignore_paths,
+        conn: &args.vault_conn,
+    };
+    let bar = LazyBar::new(global.progress, args.json);
+    let result = sources::run(&request, &bar);
     bar.finish();
-    match result {
-        Err(e) => Err(report_error(sig, e, args.json)),
-        Ok(report) => {
-            if let Some((pin, source)) = &pin {
-                if report.passed() {
-                    super::vault_verify::check_pin(&report.root_digest, pin, source)?;
-                }
-            }
-            print_report(&report, args.json)
+    let report = result?.map_err(|e| report::stopped(e, args.json))?;
+    print(&report, args.json)
+}
+
+/// Print a report (text or JSON Lines); the exit status follows `report.passed()`.
+fn print(report: &Report, json: bool) -> Result<Exit> {
+    let ok = report.passed();
+    if json {
+        print_json(report);
+    }
+    if !ok {
+        return Err(report::failures(report));
+    }
+    if json {
+        return Ok(Exit::Success);
+    }
+    for f in &report.files {
+        if f.outcome == Outcome::Verified {
+            println!("{}: OK", f.name);
         }
     }
+    for i in &report.ignored {
+        println!("{i}: ignored");
+    }
+    let skipped = report.skipped_unlisted();
+    if skipped > 0 {
+        println!(
+            "skipped {} (--ignore-unsigned-files)",
+            plural(skipped, "unsigned file", "unsigned files")
+        );
+    }
+    let files = plural(report.verified(), "file", "files");
+    match &report.provenance {
+        Provenance::Signed {
+            subject,
+            root_digest,
+            signer,
+            ..
+        } => println!("verified {files} of {subject} (root digest {root_digest}, {signer})"),
+        Provenance::Vault {
+            secret,
+            directory: true,
+            ..
+        } => println!("verified {files} against {secret}"),
+        Provenance::Checkfile { path } => println!(
+            "verified {files} against the checkfile {}",
+            modelseal::escape::display_path(path)
+        ),
+        // One file against one digest: its OK line says it all, as `sha256sum -c` does.
+        Provenance::Vault { .. } | Provenance::Digest(_) => {}
+    }
+    Ok(Exit::Success)
+}
+
+fn print_json(report: &Report) {
+    for f in &report.files {
+        let line = match &f.outcome {
+            Outcome::Verified => json!({"type": "file", "path": f.name, "status": "verified"}),
+            Outcome::Unlisted => json!({"type": "file", "path": f.name, "status": "unsigned"}),
+            Outcome::Failed {
+                reason,
+                expected,
+                actual,
+                ..
+            } => json!({"type": "file", "path": f.name, "status": "failed",
+                "reason": reason.code(), "expected": expected, "actual": actual}),
+        };
+        println!("{line}");
+    }
+    for i in &report.ignored {
+        println!("{}", json!({"type": "ignored", "path": i}));
+    }
+    let mut summary = json!({"type": "summary", "ok": report.passed(),
+        "verified": report.verified(), "failed": report.failed(),
+        "skipped_unsigned": report.skipped_unlisted(), "ignored": report.ignored.len()});
+    if let Provenance::Signed {
+        subject,
+        root_digest,
+        hash_type,
+        signer,
+        ..
+    } = &report.provenance
+    {
+        let modelseal::oms::trust::Signer::Key { hint, scheme, .. } = signer;
+        summary["subject"] = json!(subject);
+        summary["root_digest"] = json!(root_digest.prefixed());
+        summary["hash_type"] = json!(hash_type.name());
+        summary["key_hint"] = json!(hint);
+        summary["scheme"] = json!(scheme.name());
+    }
+    println!("{summary}");
 }

@@ -6,22 +6,22 @@ use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use crate::exit::Exit;
+use crate::exit::{Exit, HasExit};
 
 /// Why the command could not be executed (`exec` only returns on failure).
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error("no command given")]
     Empty,
-    #[error("command not found ({})", crate::open::io_reason(.0))]
+    #[error("command not found ({})", crate::hash::open::io_reason(.0))]
     NotFound(io::Error),
-    #[error("cannot execute it ({})", crate::open::io_reason(.0))]
+    #[error("cannot execute it ({})", crate::hash::open::io_reason(.0))]
     NotExecutable(io::Error),
 }
 
-impl ExecError {
+impl HasExit for ExecError {
     /// The shell's convention: 127 not found, 126 found but not executable.
-    pub fn exit(&self) -> Exit {
+    fn exit(&self) -> Exit {
         match self {
             ExecError::Empty | ExecError::NotFound(_) => Exit::NotFound,
             ExecError::NotExecutable(_) => Exit::NotExecutable,

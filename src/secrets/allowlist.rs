@@ -18,6 +18,7 @@ use crate::escape::display_path;
 
 use super::rules::rule_named;
 use super::Finding;
+use crate::exit::{Exit, HasExit};
 
 /// The allowlist's file name, at the root of the scanned tree.
 pub const FILE_NAME: &str = ".modelseal-allow";
@@ -25,7 +26,7 @@ pub const FILE_NAME: &str = ".modelseal-allow";
 /// A malformed or unreadable allowlist.
 #[derive(Debug, thiserror::Error)]
 pub enum AllowlistError {
-    #[error("{}: {}", display_path(.path), crate::open::io_reason(.source))]
+    #[error("{}: {}", display_path(.path), crate::hash::open::io_reason(.source))]
     Read { path: PathBuf, source: io::Error },
     #[error("{}:{line}: {reason}", display_path(.path))]
     Parse {
@@ -33,6 +34,12 @@ pub enum AllowlistError {
         line: usize,
         reason: String,
     },
+}
+
+impl HasExit for AllowlistError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 #[derive(Clone, Debug)]

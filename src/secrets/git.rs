@@ -1,6 +1,7 @@
 //! Asking git what a scan covers: the files of a work tree that are not ignored, and the
 //! blobs of the index (what `git commit` would record).
 
+use crate::exit::{Exit, HasExit};
 use std::ffi::OsStr;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -10,12 +11,18 @@ use std::process::{Command, Stdio};
 /// git could not be run or refused.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("cannot run git: {}", crate::open::io_reason(.0))]
+    #[error("cannot run git: {}", crate::hash::open::io_reason(.0))]
     Spawn(io::Error),
     #[error("'git {args}' failed: {stderr}")]
     Failed { args: String, stderr: String },
     #[error("unexpected output from 'git {args}'")]
     Output { args: String },
+}
+
+impl HasExit for GitError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 fn git(dir: &Path) -> Command {

@@ -1,13 +1,14 @@
 //! `scan --install-hook`: a git pre-commit hook that runs `modelseal scan --staged`.
 
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
+use crate::write::{write_atomic, Replace};
 
 use super::git::GitError;
+use crate::exit::{Exit, HasExit};
 
 /// Why the hook was not installed.
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +17,14 @@ pub enum HookError {
     Exists(PathBuf),
     #[error("not inside a git work tree: {0}")]
     NotARepository(GitError),
-    #[error("{}: {}", display_path(.path), crate::open::io_reason(.source))]
+    #[error("{}: {}", display_path(.path), crate::hash::open::io_reason(.source))]
     Write { path: PathBuf, source: io::Error },
+}
+
+impl HasExit for HookError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 /// Quote `s` for a POSIX shell.
@@ -82,31 +89,13 @@ pub fn install(dir: &Path, exe: &Path, force: bool) -> Result<PathBuf, HookError
         std::fs::create_dir_all(parent).map_err(|e| werr(parent, e))?;
     }
     let body = script(exe);
-    if !force {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o755)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::AlreadyExists => HookError::Exists(path.clone()),
-                _ => werr(&path, e),
-            })?;
-        f.write_all(&body).map_err(|e| werr(&path, e))?;
-        return Ok(path);
-    }
-    // Replace atomically: write beside it, then rename over it.
-    let tmp = path.with_file_name(".pre-commit.modelseal.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o755)
-        .open(&tmp)
-        .map_err(|e| werr(&tmp, e))?;
-    f.write_all(&body).map_err(|e| werr(&tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, &path).map_err(|e| werr(&path, e))?;
+    // Written whole beside it, then renamed into place: never a half-written hook, and
+    // without `force` never over an existing one.
+    let replace = if force { Replace::Yes } else { Replace::No };
+    write_atomic(&path, &body, 0o755, replace).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => HookError::Exists(path.clone()),
+        _ => werr(&path, e),
+    })?;
     Ok(path)
 }
 

@@ -252,7 +252,7 @@ fn leak_guard_over_walked_entries() {
     std::fs::write(root.join("m/model.safetensors"), weights).unwrap();
     // A symlink is not followed (and `sign` refuses it anyway).
     std::os::unix::fs::symlink(outside.path().join("s.txt"), root.join("link.txt")).unwrap();
-    let entries = crate::walk::walk(root, &|_, _| false).unwrap();
+    let entries = crate::hash::walk::walk(root, &|_, _| false).unwrap();
     let got: Vec<(String, Option<usize>, &str)> = scan_entries(root, &entries)
         .into_iter()
         .map(|f| (f.path.to_str().unwrap().to_string(), f.line, f.rule))

@@ -7,6 +7,7 @@ use url::Url;
 
 use super::error::VaultError;
 use super::secret::Secret;
+use crate::env::{Env, EnvError};
 
 /// The address `vault` and `bao` use when none is set.
 pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
@@ -73,44 +74,19 @@ pub struct Settings {
     pub attempts: u32,
 }
 
-/// Where settings come from: an environment lookup and the home directory.
-pub struct Env<'a> {
-    pub var: &'a dyn Fn(&str) -> Option<String>,
-    pub home: Option<PathBuf>,
-}
-
-impl Env<'_> {
-    /// `BAO_<NAME>` (as the `bao` CLI prefers), else `VAULT_<NAME>`; empty means unset.
-    /// Returns the variable's name too, for messages.
-    fn get(&self, name: &str) -> Option<(String, String)> {
-        for prefix in ["BAO_", "VAULT_"] {
-            let key = format!("{prefix}{name}");
-            if let Some(v) = (self.var)(&key) {
-                if !v.is_empty() {
-                    return Some((key, v));
-                }
-            }
-        }
-        None
-    }
-}
-
-/// Read the process environment.
-pub fn process_env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
 impl Settings {
     /// Resolve settings from the environment. Returns warnings the caller must show
     /// (TLS verification off, plain http to a remote host).
+    /// `home` holds `.vault-token`, the token file `vault login` writes.
     pub fn from_env(
         env: &Env<'_>,
+        home: Option<&Path>,
         auth: &AuthChoice,
         timeout: Duration,
     ) -> Result<(Settings, Vec<String>), VaultError> {
         let mut warnings = Vec::new();
         let (addr_var, addr_text) = env
-            .get("ADDR")
+            .vault("ADDR")?
             .unwrap_or_else(|| ("VAULT_ADDR".into(), DEFAULT_ADDR.into()));
         let address = parse_address(&addr_var, &addr_text)?;
         if address.scheme() == "http" && !is_loopback(&address) {
@@ -121,18 +97,18 @@ impl Settings {
         }
 
         let mut tls = Tls::default();
-        if let Some((var, v)) = env.get("SKIP_VERIFY") {
-            tls.skip_verify = parse_bool(&var, &v)?;
+        if let Some((var, v, on)) = env.vault_boolean("SKIP_VERIFY")? {
+            tls.skip_verify = on;
             if tls.skip_verify {
                 warnings.push(format!(
                     "{var}={v}: TLS certificate verification is OFF; anyone on the path can answer in Vault's place"
                 ));
             }
         }
-        if let Some((_, f)) = env.get("CACERT") {
+        if let Some((_, f)) = env.vault("CACERT")? {
             tls.ca_files.push(PathBuf::from(f));
         }
-        if let Some((var, dir)) = env.get("CAPATH") {
+        if let Some((var, dir)) = env.vault("CAPATH")? {
             let entries = std::fs::read_dir(&dir).map_err(|e| {
                 VaultError::Config(format!("{var}={dir}: cannot read the directory: {e}"))
             })?;
@@ -143,7 +119,7 @@ impl Settings {
             files.sort();
             tls.ca_files.extend(files);
         }
-        match (env.get("CLIENT_CERT"), env.get("CLIENT_KEY")) {
+        match (env.vault("CLIENT_CERT")?, env.vault("CLIENT_KEY")?) {
             (Some((_, c)), Some((_, k))) => tls.client = Some((c.into(), k.into())),
             (None, None) => {}
             (Some((var, _)), None) | (None, Some((var, _))) => {
@@ -153,11 +129,11 @@ impl Settings {
             }
         }
 
-        let credentials = credentials(env, auth)?;
+        let credentials = credentials(env, home, auth)?;
         Ok((
             Settings {
                 address,
-                namespace: env.get("NAMESPACE").map(|(_, v)| v),
+                namespace: env.vault("NAMESPACE")?.map(|(_, v)| v),
                 tls,
                 credentials,
                 timeout,
@@ -184,14 +160,9 @@ fn parse_address(var: &str, text: &str) -> Result<Url, VaultError> {
     Ok(url)
 }
 
-/// Strictly `true`/`false`/`1`/`0`: anything else is a mistake worth stopping for.
-pub fn parse_bool(var: &str, value: &str) -> Result<bool, VaultError> {
-    match value {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(VaultError::Config(format!(
-            "{var}='{value}' is not a boolean: use true, false, 1 or 0"
-        ))),
+impl From<EnvError> for VaultError {
+    fn from(e: EnvError) -> VaultError {
+        VaultError::Config(e.message)
     }
 }
 
@@ -232,7 +203,7 @@ fn from_file_or_env(
     if let Some(path) = file {
         return read_secret_file(what, path);
     }
-    match env.get(var) {
+    match env.vault(var)? {
         Some((_, v)) => Ok(Secret::new(&v)),
         None => Err(VaultError::Config(format!(
             "no {what}: set VAULT_{var} (or BAO_{var}) or pass {flag} FILE"
@@ -240,13 +211,17 @@ fn from_file_or_env(
     }
 }
 
-fn credentials(env: &Env<'_>, auth: &AuthChoice) -> Result<Credentials, VaultError> {
+fn credentials(
+    env: &Env<'_>,
+    home: Option<&Path>,
+    auth: &AuthChoice,
+) -> Result<Credentials, VaultError> {
     match auth {
         AuthChoice::Token => {
-            if let Some((_, t)) = env.get("TOKEN") {
+            if let Some((_, t)) = env.vault("TOKEN")? {
                 return Ok(Credentials::Token(Secret::new(&t)));
             }
-            let file = env.home.as_ref().map(|h| h.join(".vault-token"));
+            let file = home.map(|h| h.join(".vault-token"));
             match file {
                 Some(f) if f.exists() => Ok(Credentials::Token(read_secret_file("Vault token", &f)?)),
                 _ => Err(VaultError::Config(
@@ -293,16 +268,17 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<(Settings, Vec<String>), VaultError> {
-        let map: HashMap<String, String> = vars
+        let map: HashMap<String, std::ffi::OsString> = vars
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), v.into()))
             .collect();
         let lookup = move |k: &str| map.get(k).cloned();
-        let env = Env {
-            var: &lookup,
-            home: None,
-        };
-        Settings::from_env(&env, &AuthChoice::Token, DEFAULT_TIMEOUT)
+        Settings::from_env(
+            &Env::new(&lookup),
+            None,
+            &AuthChoice::Token,
+            DEFAULT_TIMEOUT,
+        )
     }
 
     #[test]

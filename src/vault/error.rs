@@ -1,6 +1,6 @@
 //! Vault errors, classified by what the user can do about them.
 
-use crate::exit::Exit;
+use crate::exit::{Exit, HasExit};
 
 /// Why a Vault operation failed. Every message names the Vault path or setting and says what
 /// went wrong in the user's terms; none contains a credential.
@@ -18,16 +18,18 @@ pub enum VaultError {
     Refused(String),
 }
 
-impl VaultError {
+impl HasExit for VaultError {
     /// The exit code THREATS.md assigns: 2, 3 or 4.
-    pub fn exit(&self) -> Exit {
+    fn exit(&self) -> Exit {
         match self {
             VaultError::Config(_) => Exit::Usage,
             VaultError::Unavailable(_) => Exit::SourceUnavailable,
             VaultError::Refused(_) => Exit::SourceRefused,
         }
     }
+}
 
+impl VaultError {
     pub(crate) fn refused(msg: impl Into<String>) -> VaultError {
         VaultError::Refused(msg.into())
     }

@@ -12,7 +12,7 @@ pub mod transit;
 mod transport;
 
 pub use client::Vault;
-pub use config::{AuthChoice, Env, Settings};
+pub use config::{AuthChoice, Settings};
 pub use error::VaultError;
 pub use kv::{KvVersion, Location, Resolved, SecretData};
 pub use secret::Secret;

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::error::{one_line, VaultError};
 use super::kv::SecretData;
-use crate::digest::{parse_expected, parse_lower_hex32, Algorithm, Digest};
-use crate::engine::FileDigests;
+use crate::hash::digest::{parse_expected, parse_lower_hex32, Algorithm, Digest};
+use crate::hash::engine::FileDigests;
 
 /// The field `vault publish` writes a directory's pinned root digest to.
 pub const ROOT_FIELD: &str = "root_sha256";
@@ -249,8 +249,9 @@ pub fn published(data: &SecretData) -> Result<Published, VaultError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::AlgoSet;
-    use crate::engine::hash_bytes;
+    use crate::exit::HasExit;
+    use crate::hash::digest::AlgoSet;
+    use crate::hash::engine::hash_bytes;
     use crate::vault::kv::{KvVersion, Resolved};
 
     fn data(fields: BTreeMap<String, Value>) -> SecretData {

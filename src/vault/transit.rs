@@ -110,14 +110,14 @@ impl<'a> TransitSigner<'a> {
     }
 }
 
-impl crate::signing::PaeSigner for TransitSigner<'_> {
-    fn public_key(&self) -> Result<crate::keys::PublicKey, crate::signing::SignerError> {
+impl crate::oms::sign::PaeSigner for TransitSigner<'_> {
+    fn public_key(&self) -> Result<crate::keys::PublicKey, crate::oms::sign::SignerError> {
         Ok(crate::keys::PublicKey::from_ed25519_bytes(
             self.public.key.as_bytes(),
         )?)
     }
 
-    fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, crate::signing::SignerError> {
+    fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, crate::oms::sign::SignerError> {
         Ok(TransitSigner::sign(self, pae)?.to_vec())
     }
 }

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::open::{FileError, Follow, OpenFile};
-use crate::walk::{Entry, EntryKind};
+use crate::hash::open::{FileError, Follow, OpenFile};
+use crate::hash::walk::{Entry, EntryKind};
 
 pub use allowlist::Allowlist;
 pub use rules::{redact, RULES};

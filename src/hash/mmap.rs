@@ -1,21 +1,19 @@
-//! Hashing through mmap windows: map one window of the file, hash it with every requested
-//! algorithm, unmap it. Memory stays at one window whatever the file size, and no copy is made.
+//! mmap windows: map one window of a file, let the engine hash it, unmap it. Memory stays at
+//! one window whatever the file size, and no copy is made.
 //!
 //! The hazard of mmap is a file that shrinks while mapped: touching a page past the new end
 //! raises SIGBUS, which would kill the process. A process-wide SIGBUS handler recognises faults
 //! inside the windows we have registered, maps a page of zeros over the faulting page so the
 //! access completes, and marks the window as faulted; the window's hash is then discarded and
 //! the file reported as changed. A SIGBUS anywhere else gets the default action (a real bug).
+//!
+//! The handler is process-wide state, so the library never installs it on its own: the program
+//! calls [`install_sigbus_guard`] once (the `modelseal` binary does, at start). Until then the
+//! engine reads files instead of mapping them.
 #![allow(unsafe_code)]
 
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Once;
-
-use sha2::Digest as _;
-
-use crate::engine::{FileDigests, HashOptions};
-use crate::open::{FileError, OpenFile};
 
 /// How many windows may be mapped at once (files hashed in parallel).
 const SLOTS: usize = 64;
@@ -36,8 +34,9 @@ const EMPTY: Slot = Slot {
 };
 static SLOTS_TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
 static INSTALL: Once = Once::new();
+static GUARDED: AtomicBool = AtomicBool::new(false);
 
-fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if n > 0 {
@@ -84,7 +83,10 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     }
 }
 
-fn install_handler() {
+/// Install the process-wide SIGBUS handler that turns a file shrinking under a mapping into a
+/// "file changed" error. Call it once, early, from the program (not from a library): it
+/// replaces any SIGBUS disposition the process had. Without it, files are read, not mapped.
+pub fn install_sigbus_guard() {
     INSTALL.call_once(|| {
         // SAFETY: a zeroed sigaction is a valid starting value; we set a handler with the
         // SA_SIGINFO signature and keep other signals unblocked.
@@ -93,20 +95,27 @@ fn install_handler() {
             action.sa_sigaction = on_sigbus as *const () as usize;
             action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER;
             libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+            if libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) == 0 {
+                GUARDED.store(true, Ordering::Release);
+            }
         }
     });
 }
 
+/// Whether the SIGBUS guard is installed (mapping files is then safe).
+pub fn guarded() -> bool {
+    GUARDED.load(Ordering::Acquire)
+}
+
 /// One mapped window, registered with the SIGBUS handler for its lifetime.
-struct Window {
+pub(crate) struct Window {
     ptr: *mut libc::c_void,
     len: usize,
     slot: &'static Slot,
 }
 
 impl Window {
-    fn map(fd: libc::c_int, offset: u64, len: usize) -> std::io::Result<Window> {
+    pub(crate) fn map(fd: libc::c_int, offset: u64, len: usize) -> std::io::Result<Window> {
         let slot = loop {
             if let Some(s) = SLOTS_TABLE.iter().find(|s| {
                 s.busy
@@ -139,7 +148,7 @@ impl Window {
         Ok(Window { ptr, len, slot })
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: the mapping is `len` readable bytes and lives as long as `self`. Its content
         // can change under us (another process writing the file): we treat it as plain bytes,
         // never as anything with invariants, and the file identity is checked after hashing.
@@ -148,7 +157,7 @@ impl Window {
         unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
     }
 
-    fn faulted(&self) -> bool {
+    pub(crate) fn faulted(&self) -> bool {
         self.slot.faulted.load(Ordering::Acquire)
     }
 }
@@ -163,61 +172,4 @@ impl Drop for Window {
         }
         self.slot.busy.store(false, Ordering::Release);
     }
-}
-
-/// Hash `open` window by window. The caller confirms the identity afterwards.
-pub(crate) fn hash_windows(
-    open: &OpenFile,
-    opts: &HashOptions,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<FileDigests, FileError> {
-    install_handler();
-    let page = page_size();
-    let window = opts.chunk_size.max(page) / page * page;
-    let size = open.identity.size;
-    let fd = open.file.as_raw_fd();
-    let parallel = opts.parallel();
-    let mut sha = opts.algos.sha256.then(sha2::Sha256::new);
-    let mut b3 = opts.algos.blake3.then(blake3::Hasher::new);
-    let changed = |what: &str| FileError::Changed {
-        path: open.path.clone(),
-        what: what.into(),
-    };
-    let mut offset = 0u64;
-    while offset < size {
-        let len = (size - offset).min(window as u64) as usize;
-        let w = Window::map(fd, offset, len).map_err(|e| FileError::Read {
-            path: open.path.clone(),
-            source: e,
-        })?;
-        let data = w.bytes();
-        match (&mut sha, &mut b3) {
-            (Some(s), Some(b)) if parallel => {
-                rayon::join(|| s.update(data), || b.update(data));
-            }
-            (Some(s), Some(b)) => {
-                s.update(data);
-                b.update(data);
-            }
-            (Some(s), None) => s.update(data),
-            (None, Some(b)) if parallel => {
-                b.update_rayon(data);
-            }
-            (None, Some(b)) => {
-                b.update(data);
-            }
-            (None, None) => {}
-        }
-        if w.faulted() {
-            return Err(changed("it shrank while it was hashed"));
-        }
-        drop(w);
-        offset += len as u64;
-        progress(len as u64);
-    }
-    Ok(FileDigests {
-        size: offset,
-        sha256: sha.map(|h| h.finalize().into()),
-        blake3: b3.map(|h| *h.finalize().as_bytes()),
-    })
 }

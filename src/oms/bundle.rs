@@ -7,9 +7,10 @@ use base64::Engine as _;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::constants::{BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
 use crate::escape::display_path;
-use crate::open::{io_reason, FileError, Follow, OpenFile};
+use crate::exit::{Exit, HasExit};
+use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
+use crate::oms::constants::{BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
 
 /// Why a bundle was refused before any signature was checked.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,18 @@ impl BundleError {
             BundleError::Read { .. } | BundleError::File(_) => "bundle-unreadable",
             BundleError::TooLarge { .. } => "bundle-too-large",
             _ => "bundle-malformed",
+        }
+    }
+}
+
+impl HasExit for BundleError {
+    /// A bundle that cannot be read is a local problem (2); one that is wrong fails (1).
+    fn exit(&self) -> Exit {
+        match self {
+            BundleError::Read { .. } | BundleError::File(_) | BundleError::TooLarge { .. } => {
+                Exit::Usage
+            }
+            _ => Exit::Failure,
         }
     }
 }

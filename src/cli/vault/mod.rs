@@ -1,4 +1,7 @@
-//! `modelseal vault publish` and `modelseal vault pubkey`.
+//! `modelseal vault publish`, `vault pubkey` and `vault get`; `args` holds the connection
+//! flags every Vault-using command takes.
+
+pub mod args;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -6,22 +9,33 @@ use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use modelseal::digest::{AlgoSet, Algorithm, Digest};
-use modelseal::engine::{FileDigests, HashOptions};
 use modelseal::escape::display_path;
 use modelseal::exit::Exit;
-use modelseal::statement::Statement;
-use modelseal::tree::{hash_entries, with_threads};
+use modelseal::hash::batch::{hash_jobs, Job};
+use modelseal::hash::digest::{AlgoSet, Algorithm, Digest};
+use modelseal::hash::engine::{FileDigests, Tuning};
+use modelseal::hash::open::Follow;
+use modelseal::hash::walk::{walk, Entry, EntryKind};
+use modelseal::oms::constants::{DEFAULT_IGNORE_PATHS, DEFAULT_SIGNATURE_NAME};
+use modelseal::oms::statement::Statement;
 use modelseal::vault::record::{
     directory_fields, expected_digest, file_fields, published, Published,
 };
 use modelseal::vault::TransitKey;
-use modelseal::walk::{walk, Entry, EntryKind};
+use modelseal::write::{write_atomic, Replace};
 
-use super::vault_args::{vault_error, VaultConnArgs};
-use super::vault_verify::IGNORED;
-use super::{fail, Global};
+use self::args::VaultConnArgs;
+use super::{Error, Result};
+
+/// Top-level names left out of a published directory: what the reference signer always
+/// leaves out, and the default bundle name.
+fn left_out(rel: &Path) -> bool {
+    rel.components().count() == 1
+        && DEFAULT_IGNORE_PATHS
+            .iter()
+            .chain([&DEFAULT_SIGNATURE_NAME])
+            .any(|n| rel.as_os_str() == *n)
+}
 
 #[derive(clap::Args)]
 pub struct VaultArgs {
@@ -92,19 +106,17 @@ pub struct PubkeyArgs {
     pub conn: VaultConnArgs,
 }
 
-pub fn run(args: VaultArgs, global: &Global) -> anyhow::Result<Exit> {
+pub fn run(args: VaultArgs) -> Result<Exit> {
     match *args.command {
-        VaultCommand::Publish(a) => publish(a, global),
+        VaultCommand::Publish(a) => publish(a),
         VaultCommand::Pubkey(a) => pubkey(a),
         VaultCommand::Get(a) => get(a),
     }
 }
 
-fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
+fn publish(args: PublishArgs) -> Result<Exit> {
     let meta = std::fs::symlink_metadata(&args.model)
-        .map_err(|e| fail(Exit::Usage, format!("{}: {e}", display_path(&args.model))))?;
-    let opts = HashOptions::new(AlgoSet::ALL);
-    let none = |_: u64| {};
+        .map_err(|e| Error::usage(format!("{}: {e}", display_path(&args.model))))?;
 
     // A bundle, when given, is parsed first: the paths it ignored are not published either.
     let statement = match &args.signature {
@@ -124,8 +136,7 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
             .and_then(|s| std::fs::canonicalize(s).ok());
         let root_canon = std::fs::canonicalize(&args.model)?;
         let skip = |rel: &Path, _is_dir: bool| {
-            let top =
-                rel.components().count() == 1 && IGNORED.iter().any(|n| rel.as_os_str() == *n);
+            let top = left_out(rel);
             let ignored = rel.to_str().is_some_and(|r| {
                 bundle_ignores
                     .iter()
@@ -133,7 +144,7 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
             });
             top || ignored || sig.as_ref().is_some_and(|s| *s == root_canon.join(rel))
         };
-        let entries = walk(&args.model, &skip).map_err(|e| fail(Exit::Failure, e.to_string()))?;
+        let entries = walk(&args.model, &skip)?;
         (args.model.clone(), entries, true)
     } else if meta.is_file() {
         let parent = args
@@ -145,7 +156,7 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         let name: OsString = args
             .model
             .file_name()
-            .context("model has no file name")?
+            .ok_or_else(|| Error::usage("model has no file name"))?
             .into();
         let entry = Entry {
             rel: PathBuf::from(name),
@@ -156,13 +167,10 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         };
         (parent, vec![entry], false)
     } else {
-        return Err(fail(
-            Exit::Failure,
-            format!(
-                "{}: not a regular file or directory; refusing to publish it",
-                display_path(&args.model)
-            ),
-        ));
+        return Err(Error::failed(format!(
+            "{}: not a regular file or directory; refusing to publish it",
+            display_path(&args.model)
+        )));
     };
     let bad: Vec<&Entry> = entries
         .iter()
@@ -176,16 +184,15 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         );
     }
     if !bad.is_empty() {
-        return Err(fail(
-            Exit::Failure,
+        return Err(Error::failed(
             "refusing to publish a model with entries that are not regular files",
         ));
     }
     if entries.is_empty() {
-        return Err(fail(
-            Exit::Failure,
-            format!("{}: no files to publish", display_path(&args.model)),
-        ));
+        return Err(Error::failed(format!(
+            "{}: no files to publish",
+            display_path(&args.model)
+        )));
     }
 
     // The leak guard, as in `sign`.
@@ -200,19 +207,24 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
             };
             eprintln!("modelseal: {what}");
         }
-        return Err(fail(
-            Exit::Failure,
-            format!(
-                "refusing to publish: {} finding(s) look like private keys or credentials",
-                findings.len()
-            ),
-        ));
+        return Err(Error::failed(format!(
+            "refusing to publish: {} look like private keys or credentials",
+            super::report::plural(findings.len(), "finding", "findings")
+        )));
     }
 
     // One hashing pass.
-    let results = with_threads(global.threads(), || {
-        hash_entries(&root, &entries, &opts, &none)
-    });
+    let jobs: Vec<Job> = entries
+        .iter()
+        .map(|e| Job {
+            path: root.join(&e.rel),
+            follow: Follow::No,
+            seen: Some(e.seen()),
+            size: e.size,
+            algos: AlgoSet::ALL,
+        })
+        .collect();
+    let results = hash_jobs(&jobs, &Tuning::default(), &|_| {});
     let mut files: Vec<(String, FileDigests)> = Vec::new();
     let mut errors = 0;
     for (e, r) in entries.iter().zip(results) {
@@ -234,10 +246,10 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
         }
     }
     if errors > 0 {
-        return Err(fail(
-            Exit::Failure,
-            format!("{errors} file(s) could not be hashed; nothing published"),
-        ));
+        return Err(Error::failed(format!(
+            "{} could not be hashed; nothing published",
+            super::report::plural(errors, "file", "files")
+        )));
     }
 
     let root_digest = match (&args.signature, &statement) {
@@ -263,7 +275,7 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
 
     let vault = args.conn.connect()?;
     let loc = args.conn.location(&args.path);
-    let (at, version) = vault.write(&loc, &fields, args.cas).map_err(vault_error)?;
+    let (at, version) = vault.write(&loc, &fields, args.cas)?;
     let at = at.display();
     let mut out = super::output::stdout();
     let what = match version {
@@ -287,10 +299,10 @@ fn publish(args: PublishArgs, global: &Global) -> anyhow::Result<Exit> {
 /// The root digest of a signed bundle, after checking that its resources are exactly the
 /// files just hashed (the statement parser has checked the root against the resources). The
 /// signature itself is the signer's business; a bundle for another model is refused.
-fn read_statement(sig: &Path) -> anyhow::Result<Statement> {
-    use modelseal::bundle::{read_bundle, CheckedBundle};
-    let bad = |why: String| fail(Exit::Failure, format!("{}: {why}", display_path(sig)));
-    let bytes = read_bundle(sig).map_err(|e| fail(Exit::Usage, e.to_string()))?;
+fn read_statement(sig: &Path) -> Result<Statement> {
+    use modelseal::oms::bundle::{read_bundle, CheckedBundle};
+    let bad = |why: String| Error::failed(format!("{}: {why}", display_path(sig)));
+    let bytes = read_bundle(sig)?;
     let bundle = CheckedBundle::parse(&bytes).map_err(|e| bad(e.to_string()))?;
     Statement::parse(&bundle.payload).map_err(|e| bad(e.to_string()))
 }
@@ -300,10 +312,10 @@ fn bundle_root(
     st: &Statement,
     files: &[(String, FileDigests)],
     is_dir: bool,
-) -> anyhow::Result<Digest> {
-    use modelseal::statement::{shown, Method};
+) -> Result<Digest> {
+    use modelseal::oms::statement::{shown, Method};
     let name = display_path(sig);
-    let bad = |why: String| fail(Exit::Failure, format!("{name}: {why}"));
+    let bad = |why: String| Error::failed(format!("{name}: {why}"));
     if st.method != Method::Files {
         return Err(bad(
             "a sharded bundle cannot be checked against whole-file digests here".into(),
@@ -344,28 +356,22 @@ fn bundle_root(
     }
     if st.paths().len() != files.len() {
         return Err(bad(format!(
-            "covers {} file(s) but the model has {}: it is not this model's bundle",
-            st.paths().len(),
+            "covers {} but the model has {}: it is not this model's bundle",
+            super::report::plural(st.paths().len(), "file", "files"),
             files.len()
         )));
     }
     Ok(Digest::new(Algorithm::Sha256, st.root_digest))
 }
 
-fn get(args: GetArgs) -> anyhow::Result<Exit> {
+fn get(args: GetArgs) -> Result<Exit> {
     let vault = args.conn.connect()?;
-    let data = vault
-        .read(&args.conn.location(&args.path), args.version)
-        .map_err(vault_error)?;
+    let data = vault.read(&args.conn.location(&args.path), args.version)?;
     let mut out = super::output::stdout();
     let mut emit = |text: String| super::output::line(&mut out, text.as_bytes());
     match &args.field {
-        Some(field) => emit(
-            expected_digest(&data, field)
-                .map_err(vault_error)?
-                .prefixed(),
-        )?,
-        None => match published(&data).map_err(vault_error)? {
+        Some(field) => emit(expected_digest(&data, field)?.prefixed())?,
+        None => match published(&data)? {
             Published::File {
                 size,
                 sha256,
@@ -403,15 +409,13 @@ fn get(args: GetArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn pubkey(args: PubkeyArgs) -> anyhow::Result<Exit> {
+fn pubkey(args: PubkeyArgs) -> Result<Exit> {
     let vault = args.conn.connect()?;
     let key = TransitKey {
         mount: args.transit_mount.trim_matches('/').to_string(),
         name: args.key.clone(),
     };
-    let pk = vault
-        .transit_public_key(&key, args.version)
-        .map_err(vault_error)?;
+    let pk = vault.transit_public_key(&key, args.version)?;
     let pem = pk.pem();
     match &args.out {
         None => {
@@ -420,24 +424,19 @@ fn pubkey(args: PubkeyArgs) -> anyhow::Result<Exit> {
             out.flush()?;
         }
         Some(path) => {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).mode(0o644);
-            if args.force {
-                o.create(true).truncate(true);
+            let replace = if args.force {
+                Replace::Yes
             } else {
-                o.create_new(true);
-            }
-            let mut f = o.open(path).map_err(|e| {
+                Replace::No
+            };
+            write_atomic(path, pem.as_bytes(), 0o644, replace).map_err(|e| {
                 let hint = if e.kind() == std::io::ErrorKind::AlreadyExists {
                     " (use --force to replace it)"
                 } else {
                     ""
                 };
-                fail(Exit::Usage, format!("{}: {e}{hint}", display_path(path)))
+                Error::usage(format!("{}: {e}{hint}", display_path(path)))
             })?;
-            f.write_all(pem.as_bytes())?;
-            f.sync_all()?;
             eprintln!(
                 "modelseal: wrote {} ({}/keys/{} version {})",
                 display_path(path),

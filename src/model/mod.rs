@@ -1,15 +1,18 @@
 //! A model on disk: a directory or a single file, its name, the user's paths relative to it,
 //! and opening one of its files while proving it is the file the walk saw.
 
+pub mod paths;
+
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::escape::display_path;
-use crate::open::{io_reason, FileError, Follow, OpenFile};
-use crate::paths::check_rel_path;
-use crate::walk::{Entry, EntryKind};
+use crate::exit::{Exit, HasExit};
+use crate::hash::open::io_reason;
+use crate::hash::walk::{Entry, EntryKind, Seen};
+use crate::model::paths::check_rel_path;
 
 /// Where a model is.
 #[derive(Clone, Debug)]
@@ -35,6 +38,14 @@ pub enum ModelError {
     Kind { path: PathBuf, kind: &'static str },
     #[error("{}: file name is not UTF-8", display_path(.path))]
     NotUtf8 { path: PathBuf },
+}
+
+impl HasExit for ModelError {
+    /// The model is not where the user said: verification fails (a command that only reads
+    /// its arguments, such as `sign`, reports it as a usage error instead).
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 impl Model {
@@ -76,7 +87,7 @@ impl Model {
         } else {
             Err(ModelError::Kind {
                 path: given.into(),
-                kind: crate::open::kind_name(&meta),
+                kind: crate::hash::open::kind_name(&meta),
             })
         }
     }
@@ -147,28 +158,10 @@ fn normalize(rel: &Path) -> Option<String> {
     Some(joined)
 }
 
-/// What a listed file must still be when opened: the walked file, at its walked size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Expected {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: u64,
-}
-
-impl Expected {
-    pub fn of(entry: &Entry) -> Expected {
-        Expected {
-            dev: entry.dev,
-            ino: entry.ino,
-            size: entry.size,
-        }
-    }
-}
-
 /// Where a symlink inside the model leads, when allowed: a regular file inside the root.
 #[derive(Debug)]
 pub enum LinkTarget {
-    Inside(PathBuf, Expected),
+    Inside(PathBuf, Seen),
     Outside(PathBuf),
     NotFile(&'static str),
     Broken(String),
@@ -188,38 +181,15 @@ pub fn resolve_link(model: &Model, entry: &Entry) -> LinkTarget {
     match fs::metadata(&target) {
         Ok(m) if m.is_file() => LinkTarget::Inside(
             target,
-            Expected {
+            Seen {
                 dev: m.dev(),
                 ino: m.ino(),
                 size: m.size(),
             },
         ),
-        Ok(m) => LinkTarget::NotFile(crate::open::kind_name(&m)),
+        Ok(m) => LinkTarget::NotFile(crate::hash::open::kind_name(&m)),
         Err(e) => LinkTarget::Broken(io_reason(&e)),
     }
-}
-
-/// Open `path` and prove it is the expected file at the expected size, before any hashing.
-pub fn open_expected(
-    path: &Path,
-    follow: Follow,
-    expected: Expected,
-) -> Result<OpenFile, FileError> {
-    let open = OpenFile::open(path, follow)?;
-    let id = open.identity;
-    if id.dev != expected.dev || id.ino != expected.ino {
-        return Err(FileError::Changed {
-            path: path.into(),
-            what: "it was replaced by another file after the directory was listed".into(),
-        });
-    }
-    if id.size != expected.size {
-        return Err(FileError::Changed {
-            path: path.into(),
-            what: format!("its size went from {} to {} bytes", expected.size, id.size),
-        });
-    }
-    Ok(open)
 }
 
 #[cfg(test)]

@@ -3,22 +3,42 @@
 
 use std::path::Path;
 
-use rayon::prelude::*;
-
-use crate::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME};
-use crate::digest::{AlgoSet, Algorithm};
-use crate::dsse::pae;
-use crate::engine::{hash_open, FileDigests, HashOptions};
 use crate::escape::{coreutils_escape, display_path};
-use crate::keys::PublicKey;
-use crate::model::{open_expected, resolve_link, Expected, LinkTarget, Model};
-use crate::open::{FileError, Follow};
-use crate::paths::{check_rel_path, is_under, ResourceOrder};
+use crate::exit::{Exit, HasExit};
+use crate::hash::batch::{hash_jobs, Job};
+use crate::hash::digest::{AlgoSet, Algorithm};
+use crate::hash::engine::{FileDigests, Tuning};
+use crate::hash::open::{FileError, Follow};
+use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
+use crate::keys::{PrivateKey, PublicKey};
+use crate::model::paths::{check_rel_path, is_under, ResourceOrder};
+use crate::model::{resolve_link, LinkTarget, Model};
+use crate::oms::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME};
+use crate::oms::dsse::pae;
+use crate::oms::statement::StatementSpec;
 use crate::progress::ProgressSink;
 use crate::secrets::{scan_entries, Finding};
-use crate::signing::{PaeSigner, SignerError};
-use crate::statement::StatementSpec;
-use crate::walk::{walk, Entry, EntryKind, WalkError};
+
+/// An error from a signer backend (a Vault error, for example); the caller may downcast it.
+pub type SignerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Signs the pre-authentication encoding of a DSSE envelope.
+pub trait PaeSigner: Send + Sync {
+    /// The public key that verifies this signer's signatures (its PEM gives the `hint`).
+    fn public_key(&self) -> Result<PublicKey, SignerError>;
+    /// Sign the PAE bytes; returns the raw signature (64 bytes for Ed25519, DER for ECDSA).
+    fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, SignerError>;
+}
+
+impl PaeSigner for PrivateKey {
+    fn public_key(&self) -> Result<PublicKey, SignerError> {
+        Ok(PrivateKey::public_key(self))
+    }
+
+    fn sign(&self, pae: &[u8]) -> Result<Vec<u8>, SignerError> {
+        Ok(PrivateKey::sign(self, pae))
+    }
+}
 
 /// How a single-file model's one resource is named.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -110,6 +130,20 @@ pub enum SignError {
     SelfCheck,
 }
 
+impl HasExit for SignError {
+    /// A signer keeps its own code (a Vault signer: 3 unavailable, 4 refused); anything
+    /// else about the model fails signing (1).
+    fn exit(&self) -> Exit {
+        match self {
+            #[cfg(feature = "vault")]
+            SignError::Signer(inner) => inner
+                .downcast_ref::<crate::vault::VaultError>()
+                .map_or(Exit::Failure, HasExit::exit),
+            _ => Exit::Failure,
+        }
+    }
+}
+
 /// Sign `model` with `signer`.
 pub fn sign_model(
     model: &Model,
@@ -134,26 +168,12 @@ pub fn sign_model_with_progress(
     ignore.dedup();
 
     let entries: Vec<Entry> = match &model.single {
-        Some(name) => {
-            let meta = std::fs::symlink_metadata(model.root.join(name)).map_err(|e| {
-                SignError::Files(vec![FileError::Open {
-                    path: model.given.clone(),
-                    source: e,
-                }])
-            })?;
-            use std::os::unix::fs::MetadataExt;
-            vec![Entry {
-                rel: name.into(),
-                kind: if meta.file_type().is_symlink() {
-                    EntryKind::Symlink
-                } else {
-                    EntryKind::File
-                },
-                size: meta.size(),
-                dev: meta.dev(),
-                ino: meta.ino(),
-            }]
-        }
+        Some(name) => vec![walk::entry(&model.root, Path::new(name)).map_err(|e| {
+            SignError::Files(vec![FileError::Open {
+                path: model.given.clone(),
+                source: e,
+            }])
+        })?],
         None => walk(&model.root, &|rel: &Path, _| {
             rel.to_str()
                 .is_some_and(|r| ignore.iter().any(|i| is_under(r, i)))
@@ -165,7 +185,18 @@ pub fn sign_model_with_progress(
 
     // Policy: names our verifier would refuse, symlinks, special files.
     let mut refusals = Vec::new();
-    let mut jobs: Vec<(String, std::path::PathBuf, Follow, Expected)> = Vec::new();
+    let mut rels: Vec<String> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut job = |rel: &str, path: std::path::PathBuf, seen: crate::hash::walk::Seen| {
+        rels.push(rel.to_string());
+        jobs.push(Job {
+            path,
+            follow: Follow::No,
+            seen: Some(seen),
+            size: seen.size,
+            algos: AlgoSet::ALL,
+        });
+    };
     for e in &entries {
         let shown = display_path(&e.rel);
         let Some(rel) = e.rel.to_str() else {
@@ -186,7 +217,7 @@ pub fn sign_model_with_progress(
         }
         let path = model.root.join(&e.rel);
         match e.kind {
-            EntryKind::File => jobs.push((rel.to_string(), path, Follow::No, Expected::of(e))),
+            EntryKind::File => job(rel, path, e.seen()),
             EntryKind::Symlink if !opts.allow_symlinks => refusals.push(Refusal {
                 path: shown,
                 reason:
@@ -194,9 +225,7 @@ pub fn sign_model_with_progress(
                         .into(),
             }),
             EntryKind::Symlink => match resolve_link(model, e) {
-                LinkTarget::Inside(target, exp) => {
-                    jobs.push((rel.to_string(), target, Follow::No, exp))
-                }
+                LinkTarget::Inside(target, seen) => job(rel, target, seen),
                 LinkTarget::Outside(target) => refusals.push(Refusal {
                     path: shown,
                     reason: format!(
@@ -237,21 +266,11 @@ pub fn sign_model_with_progress(
     }
 
     // One hashing pass, both algorithms; largest files first to keep every thread busy.
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.3.size));
-    let hash_opts = HashOptions::new(AlgoSet::ALL).for_batch(jobs.iter().map(|j| j.3.size));
-    progress.start(jobs.iter().map(|j| j.3.size).sum());
-    let results: Vec<Result<FileDigests, FileError>> = jobs
-        .par_iter()
-        .with_max_len(1)
-        .map(|(_, path, follow, exp)| {
-            hash_open(open_expected(path, *follow, *exp)?, &hash_opts, &|n| {
-                progress.advance(n)
-            })
-        })
-        .collect();
+    progress.start(jobs.iter().map(|j| j.size).sum());
+    let results = hash_jobs(&jobs, &Tuning::default(), &|n| progress.advance(n));
     let mut files = Vec::with_capacity(jobs.len());
     let mut errors = Vec::new();
-    for ((rel, ..), r) in jobs.into_iter().zip(results) {
+    for (rel, r) in rels.into_iter().zip(results) {
         match r {
             Ok(digests) => files.push(SignedFile { rel, digests }),
             Err(e) => errors.push(e),
@@ -287,7 +306,7 @@ pub fn sign_model_with_progress(
         return Err(SignError::SelfCheck);
     }
     let bundle =
-        crate::bundle::write_bundle(PAYLOAD_TYPE, &payload, &signature, &public_key.hint());
+        crate::oms::bundle::write_bundle(PAYLOAD_TYPE, &payload, &signature, &public_key.hint());
     Ok(Signed {
         bundle,
         payload,

@@ -4,8 +4,11 @@
 //! Private keys never print: their `Debug` shows only the key type, and the key bytes live in
 //! types that zeroize on drop.
 
+pub mod file;
+
 use std::fmt;
 
+use crate::exit::{Exit, HasExit};
 use ed25519_dalek::{Signer as _, Verifier as _};
 use pkcs8::der::pem;
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -13,7 +16,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest as _, Sha256, Sha512};
 use zeroize::Zeroizing;
 
-use crate::constants::{
+use crate::oms::constants::{
     PBKDF2_ITERATIONS, PEM_EC_PRIVATE_KEY, PEM_ENCRYPTED_PRIVATE_KEY, PEM_PRIVATE_KEY,
     PEM_PUBLIC_KEY,
 };
@@ -87,6 +90,12 @@ pub enum KeyError {
     Decrypt,
     #[error("cannot encode key: {0}")]
     Encode(String),
+}
+
+impl HasExit for KeyError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 /// A public key trusted (or to be checked) for verification.
@@ -447,8 +456,9 @@ mod tests {
     #[test]
     fn golden_hint_matches_model_signing() {
         // model_signing 1.1.0's hint for its test key (tests/data/model_signing-golden).
-        let text =
-            include_str!("../tests/data/model_signing-golden/keys/certificate/signing-key-pub.pem");
+        let text = include_str!(
+            "../../tests/data/model_signing-golden/keys/certificate/signing-key-pub.pem"
+        );
         let key = PublicKey::from_pem(text).unwrap();
         assert_eq!(key.key_type(), KeyType::EcdsaP384);
         assert_eq!(

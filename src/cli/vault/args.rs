@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use modelseal::vault::config::{process_env_var, DEFAULT_TIMEOUT};
-use modelseal::vault::{AuthChoice, Env, KvVersion, Location, Settings, Vault, VaultError};
+use modelseal::env::Env;
+use modelseal::vault::config::DEFAULT_TIMEOUT;
+use modelseal::vault::{AuthChoice, KvVersion, Location, Settings, Vault, VaultError};
+
+use crate::cli::Result as CliResult;
 
 /// How to reach and log in to Vault / OpenBao.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -80,11 +83,6 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// A library error as a CLI error with its exit code (2, 3 or 4).
-pub fn vault_error(e: VaultError) -> anyhow::Error {
-    super::fail(e.exit(), e.to_string())
-}
-
 impl VaultConnArgs {
     fn auth(&self) -> Result<AuthChoice, VaultError> {
         if self.approle {
@@ -110,19 +108,19 @@ impl VaultConnArgs {
     }
 
     /// Resolve settings from the environment, print their warnings, connect and log in.
-    pub fn connect(&self) -> anyhow::Result<Vault> {
-        let auth = self.auth().map_err(vault_error)?;
-        let env = Env {
-            var: &process_env_var,
-            home: std::env::var_os("HOME").map(PathBuf::from),
-        };
-        let (settings, warnings) =
-            Settings::from_env(&env, &auth, self.vault_timeout.unwrap_or(DEFAULT_TIMEOUT))
-                .map_err(vault_error)?;
+    pub fn connect(&self) -> CliResult<Vault> {
+        let auth = self.auth()?;
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let (settings, warnings) = Settings::from_env(
+            &Env::process(),
+            home.as_deref(),
+            &auth,
+            self.vault_timeout.unwrap_or(DEFAULT_TIMEOUT),
+        )?;
         for w in warnings {
             eprintln!("modelseal: warning: {w}");
         }
-        Vault::connect(settings).map_err(vault_error)
+        Ok(Vault::connect(settings)?)
     }
 
     /// The KV location of `path` with --mount and --kv-version applied.

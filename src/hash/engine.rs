@@ -7,14 +7,16 @@
 //! whatever the file size. [`Strategy::MmapWindows`] maps one window at a time instead.
 
 use std::io::{self, Read};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 
 use sha2::Digest as _;
 
-use crate::digest::{AlgoSet, Algorithm, Digest};
-use crate::open::{FileError, Follow, OpenFile};
+use crate::hash::digest::{AlgoSet, Algorithm, Digest};
+use crate::hash::mmap::{page_size, Window};
+use crate::hash::open::{FileError, Follow, OpenFile};
 
 /// How a file's bytes reach the hashers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,23 +69,47 @@ impl HashOptions {
         }
     }
 
-    /// These options for hashing files of `sizes` together in the current pool: when there
-    /// are at least as many large files as threads, the cores are busy with files already,
-    /// so each file is hashed on its own thread (no per-file helper threads to schedule).
-    pub fn for_batch(&self, sizes: impl Iterator<Item = u64>) -> HashOptions {
-        let large = sizes.filter(|&s| s >= 16 << 20).count();
-        HashOptions {
-            within_file: self.within_file && large < rayon::current_num_threads(),
-            ..*self
+    /// [`HashOptions::new`] with the overrides of `tuning` (for measuring).
+    pub fn tuned(algos: AlgoSet, tuning: &Tuning) -> HashOptions {
+        let mut opts = HashOptions::new(algos);
+        if let Some(strategy) = tuning.strategy {
+            if strategy != opts.strategy {
+                opts.chunk_size = DEFAULT_CHUNK;
+            }
+            opts.strategy = strategy;
         }
+        if let Some(chunk) = tuning.chunk_size {
+            opts.chunk_size = chunk;
+        }
+        opts
+    }
+
+    /// Whether files of `sizes`, hashed together in the current pool, should each use helper
+    /// threads: not when there are at least as many large files as threads, because the cores
+    /// are busy with files already (each file is then read and hashed on its own thread).
+    pub fn within_file_for(sizes: impl Iterator<Item = u64>) -> bool {
+        sizes.filter(|&s| s >= 16 << 20).count() < workers()
     }
 
     /// Whether this file's work may use helper threads, in the current rayon pool. SHA-256
     /// alone is sequential: a separate reader thread only moves the data away from the
     /// hashing core's cache (measured slower than reading and hashing on one thread).
     pub(crate) fn parallel(&self) -> bool {
-        self.within_file && rayon::current_num_threads() > 1 && self.algos != AlgoSet::SHA256
+        self.within_file && workers() > 1 && self.algos != AlgoSet::SHA256
     }
+}
+
+/// Overrides of the engine's measured choice, for benchmarks and `hash --strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tuning {
+    pub strategy: Option<Strategy>,
+    pub chunk_size: Option<usize>,
+}
+
+/// The threads hashing may use: the current rayon pool's (the binary builds it once, from
+/// `--threads`; a library user's `ThreadPool::install` decides it the same way).
+pub fn workers() -> usize {
+    rayon::current_num_threads()
 }
 
 /// The digests of one file (only those requested are present) and its size in bytes.
@@ -175,6 +201,16 @@ pub fn hash_open(
         progress(n as u64);
         h.finish()
     } else {
+        // Without the SIGBUS guard a file shrinking under a mapping would kill the process:
+        // such a process reads instead of mapping.
+        let opts = &match opts.strategy {
+            Strategy::MmapWindows if !crate::hash::mmap::guarded() => HashOptions {
+                strategy: Strategy::Read,
+                chunk_size: DEFAULT_CHUNK,
+                ..*opts
+            },
+            _ => *opts,
+        };
         match opts.strategy {
             Strategy::Read if opts.parallel() => {
                 hash_pipelined(&open.file, opts, Some(size), progress).map_err(read_err)?
@@ -182,7 +218,7 @@ pub fn hash_open(
             Strategy::Read => {
                 hash_sequential(&open.file, opts, Some(size), progress).map_err(read_err)?
             }
-            Strategy::MmapWindows => crate::mmap_window::hash_windows(&open, opts, progress)?,
+            Strategy::MmapWindows => hash_windows(&open, opts, progress)?,
         }
     };
     open.confirm_unchanged(digests.size)?;
@@ -363,6 +399,100 @@ fn hash_pipelined(
     })
 }
 
+/// Hash `open` window by window. The caller confirms the identity afterwards.
+fn hash_windows(
+    open: &OpenFile,
+    opts: &HashOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FileDigests, FileError> {
+    let page = page_size();
+    let window = opts.chunk_size.max(page) / page * page;
+    let size = open.identity.size;
+    let fd = open.file.as_raw_fd();
+    let parallel = opts.parallel();
+    let mut sha = opts.algos.sha256.then(sha2::Sha256::new);
+    let mut b3 = opts.algos.blake3.then(blake3::Hasher::new);
+    let changed = |what: &str| FileError::Changed {
+        path: open.path.clone(),
+        what: what.into(),
+    };
+    let mut offset = 0u64;
+    while offset < size {
+        let len = (size - offset).min(window as u64) as usize;
+        let w = Window::map(fd, offset, len).map_err(|e| FileError::Read {
+            path: open.path.clone(),
+            source: e,
+        })?;
+        let data = w.bytes();
+        match (&mut sha, &mut b3) {
+            (Some(s), Some(b)) if parallel => {
+                rayon::join(|| s.update(data), || b.update(data));
+            }
+            (Some(s), Some(b)) => {
+                s.update(data);
+                b.update(data);
+            }
+            (Some(s), None) => s.update(data),
+            (None, Some(b)) if parallel => {
+                b.update_rayon(data);
+            }
+            (None, Some(b)) => {
+                b.update(data);
+            }
+            (None, None) => {}
+        }
+        if w.faulted() {
+            return Err(changed("it shrank while it was hashed"));
+        }
+        drop(w);
+        offset += len as u64;
+        progress(len as u64);
+    }
+    Ok(FileDigests {
+        size: offset,
+        sha256: sha.map(|h| h.finalize().into()),
+        blake3: b3.map(|h| *h.finalize().as_bytes()),
+    })
+}
+
+/// Digests of byte ranges `[start, end)` of an opened file (the shards of a shard manifest),
+/// computed in parallel on the current pool with positioned reads into one small buffer per
+/// range; then the file is confirmed unchanged and exactly covered by the ranges.
+pub fn hash_ranges(
+    open: &OpenFile,
+    ranges: &[(u64, u64)],
+    algos: AlgoSet,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<FileDigests>, FileError> {
+    use rayon::prelude::*;
+    use std::os::unix::fs::FileExt;
+    const BUFFER: u64 = 1 << 20;
+    let digests = ranges
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(start, end)| {
+            let mut buf = vec![0u8; (end - start).min(BUFFER) as usize];
+            let mut h = Hashers::new(algos);
+            let mut at = start;
+            while at < end {
+                let n = (end - at).min(BUFFER) as usize;
+                open.file
+                    .read_exact_at(&mut buf[..n], at)
+                    .map_err(|e| FileError::Read {
+                        path: open.path.clone(),
+                        source: e,
+                    })?;
+                h.update(&buf[..n]);
+                progress(n as u64);
+                at += n as u64;
+            }
+            Ok(h.finish())
+        })
+        .collect::<Result<Vec<FileDigests>, FileError>>()?;
+    open.confirm_unchanged(ranges.iter().map(|(s, e)| e - s).sum())?;
+    Ok(digests)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +583,7 @@ mod strategy_tests {
     /// content and, with mmap, never a death by SIGBUS.
     #[test]
     fn truncation_during_hashing_is_caught_by_every_strategy() {
+        crate::hash::install_sigbus_guard();
         for strategy in [Strategy::Read, Strategy::MmapWindows] {
             let (_d, path, _) = file_with(16 * 1024 * 1024);
             let opts = HashOptions {

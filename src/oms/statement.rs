@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::constants::{
+use crate::escape::display_bytes;
+use crate::hash::digest::Algorithm;
+use crate::model::paths::check_rel_path;
+use crate::oms::constants::{
     MAX_IGNORE_PATHS, MAX_RESOURCES, PREDICATE_TYPE, SINGLE_FILE_NAME, STATEMENT_TYPE,
 };
-use crate::digest::Algorithm;
-use crate::escape::display_bytes;
-use crate::paths::check_rel_path;
 
 /// The digest algorithm a statement's resources use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -578,7 +578,7 @@ mod tests {
             ("a.bin".to_string(), Sha256::digest(b"hello").into()),
             ("a/b".to_string(), Sha256::digest(b"y").into()),
         ];
-        let ignore: Vec<String> = crate::constants::DEFAULT_IGNORE_PATHS
+        let ignore: Vec<String> = crate::oms::constants::DEFAULT_IGNORE_PATHS
             .iter()
             .map(|s| s.to_string())
             .collect();

@@ -8,6 +8,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
+use crate::exit::{Exit, HasExit};
+use crate::hash::walk::Seen;
 
 /// Whether a symlink at the last path component may be followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,13 @@ pub enum FileError {
     Read { path: PathBuf, source: io::Error },
     #[error("{}: file changed while it was hashed ({what}); no digest was produced", display_path(.path))]
     Changed { path: PathBuf, what: String },
+}
+
+impl HasExit for FileError {
+    /// A file that cannot be hashed as it is: the check it was part of fails.
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 impl FileError {
@@ -169,6 +178,26 @@ impl OpenFile {
             identity: Identity::of(&meta),
             follow,
         })
+    }
+
+    /// Open `path` and prove it is the file the walk saw, at the size it saw, before any
+    /// hashing.
+    pub fn open_seen(path: &Path, follow: Follow, seen: Seen) -> Result<OpenFile, FileError> {
+        let open = OpenFile::open(path, follow)?;
+        let id = open.identity;
+        if id.dev != seen.dev || id.ino != seen.ino {
+            return Err(FileError::Changed {
+                path: path.into(),
+                what: "it was replaced by another file after the directory was listed".into(),
+            });
+        }
+        if id.size != seen.size {
+            return Err(FileError::Changed {
+                path: path.into(),
+                what: format!("its size went from {} to {} bytes", seen.size, id.size),
+            });
+        }
+        Ok(open)
     }
 
     /// After hashing `hashed` bytes: the descriptor and the path must still show the same,

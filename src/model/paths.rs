@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::constants::{MAX_COMPONENT_BYTES, MAX_PATH_BYTES};
+use crate::oms::constants::{MAX_COMPONENT_BYTES, MAX_PATH_BYTES};
 
 /// Why a model-relative path is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,17 +1,19 @@
-//! Key files on disk: reading them with a size limit, and writing a key pair safely
-//! (private key 0600 with `create_new`, public key 0644, never overwriting without `force`).
+//! Key files on disk: reading them with a size limit, and writing a key pair safely (private
+//! key 0600, public key 0644, each written whole and renamed into place; never overwriting
+//! without `force`).
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::constants::MAX_KEY_FILE_BYTES;
 use crate::escape::display_path;
+use crate::exit::{Exit, HasExit};
+use crate::hash::open::io_reason;
 use crate::keys::{KeyError, PrivateKey};
-use crate::open::io_reason;
+use crate::oms::constants::MAX_KEY_FILE_BYTES;
+use crate::write::{Pending, Replace};
 
 /// Why a key file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,13 @@ pub enum KeyFileError {
     Exists { path: PathBuf },
     #[error("{}: {source}", display_path(.path))]
     Key { path: PathBuf, source: KeyError },
+}
+
+impl HasExit for KeyFileError {
+    /// An unreadable, unusable or existing key file is a configuration error.
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
 }
 
 /// Read a key file's text (zeroized when dropped).
@@ -57,31 +66,10 @@ pub fn key_pair_paths(prefix: &Path) -> (PathBuf, PathBuf) {
     (with(".key"), with(".pub"))
 }
 
-fn create(path: &Path, mode: u32, content: &[u8]) -> Result<(), KeyFileError> {
-    let io_err = |e| KeyFileError::Io {
-        path: path.into(),
-        source: e,
-    };
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                KeyFileError::Exists { path: path.into() }
-            } else {
-                io_err(e)
-            }
-        })?;
-    f.write_all(content)
-        .and_then(|_| f.sync_all())
-        .map_err(io_err)
-}
-
 /// Write `key` as `PREFIX.key` (PKCS#8 PEM, encrypted when `passphrase` is given, mode 0600)
 /// and `PREFIX.pub` (SubjectPublicKeyInfo PEM, 0644). Without `force`, an existing file of
-/// either name is refused before anything is written.
+/// either name is refused before anything is written. With it, both new files are written
+/// completely before either replaces an old one: a failure leaves the old pair in place.
 pub fn write_key_pair(
     prefix: &Path,
     key: &PrivateKey,
@@ -89,14 +77,12 @@ pub fn write_key_pair(
     force: bool,
 ) -> Result<(PathBuf, PathBuf), KeyFileError> {
     let (key_path, pub_path) = key_pair_paths(prefix);
-    for p in [&key_path, &pub_path] {
-        match fs::symlink_metadata(p) {
-            Ok(_) if !force => return Err(KeyFileError::Exists { path: p.clone() }),
-            Ok(_) => fs::remove_file(p).map_err(|e| KeyFileError::Io {
-                path: p.clone(),
-                source: e,
-            })?,
-            Err(_) => {}
+    if !force {
+        if let Some(p) = [&key_path, &pub_path]
+            .into_iter()
+            .find(|p| fs::symlink_metadata(p).is_ok())
+        {
+            return Err(KeyFileError::Exists { path: p.clone() });
         }
     }
     let private_pem = key
@@ -105,10 +91,27 @@ pub fn write_key_pair(
             path: key_path.clone(),
             source: e,
         })?;
-    create(&key_path, 0o600, private_pem.as_bytes())?;
-    if let Err(e) = create(&pub_path, 0o644, key.public_key().to_pem().as_bytes()) {
-        let _ = fs::remove_file(&key_path);
-        return Err(e);
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: io::Error| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                KeyFileError::Exists { path }
+            } else {
+                KeyFileError::Io { path, source: e }
+            }
+        }
+    };
+    let private =
+        Pending::write(&key_path, private_pem.as_bytes(), 0o600).map_err(io_err(&key_path))?;
+    let public = Pending::write(&pub_path, key.public_key().to_pem().as_bytes(), 0o644)
+        .map_err(io_err(&pub_path))?;
+    let replace = if force { Replace::Yes } else { Replace::No };
+    private.commit(replace).map_err(io_err(&key_path))?;
+    if let Err(e) = public.commit(replace) {
+        if !force {
+            let _ = fs::remove_file(&key_path);
+        }
+        return Err(io_err(&pub_path)(e));
     }
     Ok((key_path, pub_path))
 }

@@ -9,7 +9,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
-use crate::open::io_reason;
+use crate::exit::{Exit, HasExit};
+use crate::hash::open::io_reason;
 
 /// What a walked entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +74,24 @@ impl Entry {
     pub fn rel_str(&self) -> Option<&str> {
         self.rel.to_str()
     }
+
+    /// What the walk saw of this entry: opening it later must find this very file.
+    pub fn seen(&self) -> Seen {
+        Seen {
+            dev: self.dev,
+            ino: self.ino,
+            size: self.size,
+        }
+    }
+}
+
+/// A file as the walk (or a link's resolution) saw it: what opening it must find again, so a
+/// file swapped after the directory was listed is caught before any hashing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
 }
 
 /// A directory could not be read.
@@ -81,6 +100,12 @@ impl Entry {
 pub struct WalkError {
     pub path: PathBuf,
     pub source: io::Error,
+}
+
+impl HasExit for WalkError {
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 /// The entry for `rel` below `root`, as `walk` would list it (`lstat`: a link is not followed).

@@ -1,0 +1,938 @@
+//! What the guard's settings mean (ripgrep's `HiArgs`): each setting of [`SETTINGS`] is read
+//! from its flag, else from its variable (so images can be configured with `ENV`), recording
+//! which; exactly one source of expected digests; every weakening checked and logged.
+//!
+//! Policy: the environment may say *what* to verify, never *less*. A variable that would
+//! weaken verification (skip unsigned files, ignore paths, skip TLS verification) is refused
+//! unless `MODELSEAL_ALLOW_WEAKENING` names that very weakening; every weakening in force, from
+//! a flag or an allowed variable, is kept so the caller can log it.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use modelseal::env::Env;
+use modelseal::escape::display_path;
+use modelseal::exit::{Exit, HasExit};
+use modelseal::hash::digest::Algorithm;
+
+use super::settings::{setting, Id, Origin, Parse, Setting, Sourced, Value, Weakening, SETTINGS};
+use crate::cli::sources::{SourceSpec, VaultRead};
+
+/// What the command line said: the values of each setting given as a flag (what was typed,
+/// ripgrep's `LowArgs`), and the model given as the first argument.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub values: BTreeMap<Id, Vec<OsString>>,
+    pub model: Option<PathBuf>,
+}
+
+#[cfg(test)]
+impl Flags {
+    /// Set `id` as if its flag was given with `values` (a switch: no values).
+    pub fn with(mut self, id: Id, values: &[&str]) -> Flags {
+        self.values
+            .insert(id, values.iter().map(OsString::from).collect());
+        self
+    }
+}
+
+/// A weakening in force, and what asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub weakening: Weakening,
+    pub origin: Origin,
+    /// The setting's value as shown in the log (escaped).
+    pub value: String,
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "policy weakened: {} ({}{}{})",
+            self.weakening.describe(),
+            self.origin,
+            if self.value.is_empty() { "" } else { "=" },
+            self.value
+        )?;
+        if let Origin::Env(_) = self.origin {
+            write!(
+                f,
+                ", allowed by {}={}",
+                env_of(Id::AllowWeakening),
+                self.weakening.name()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Every setting in force with its value and origin: what `--print-config` shows.
+    pub in_force: Vec<(Id, Sourced<Value>)>,
+    pub model: PathBuf,
+    pub source: SourceSpec,
+    /// Where the source was chosen (the flag or variable that named it).
+    pub source_origin: Origin,
+    /// With a signature: the KV secret whose root digest the bundle's must equal.
+    pub pin: Option<VaultRead>,
+    pub ignore_unsigned_files: bool,
+    pub ignore_paths: Vec<PathBuf>,
+    pub quiet: bool,
+    pub keep_env: Vec<OsString>,
+    pub print_config: bool,
+    /// The weakenings `MODELSEAL_ALLOW_WEAKENING` allows (whether used or not).
+    pub allowed: Vec<Weakening>,
+    /// The weakenings in force, to be logged.
+    pub weakenings: Vec<Applied>,
+}
+
+impl Config {
+    /// Whether verification talks to Vault (its TLS settings are then part of the policy).
+    pub fn uses_vault(&self) -> bool {
+        matches!(self.source, SourceSpec::Vault(_)) || self.pin.is_some()
+    }
+
+    /// The value in force for `id`, if any.
+    #[cfg(test)]
+    pub fn get(&self, id: Id) -> Option<&Sourced<Value>> {
+        self.in_force.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+}
+
+/// A configuration that cannot be used (exit 2: usage or local configuration error).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "{var}={value} would weaken verification ({what}); the environment cannot do that \
+         unless the image also sets {allow}={name}"
+    )]
+    Weakening {
+        var: &'static str,
+        value: String,
+        what: &'static str,
+        allow: &'static str,
+        name: &'static str,
+    },
+}
+
+impl HasExit for ConfigError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(message.into())
+}
+
+fn env_of(id: Id) -> &'static str {
+    setting(id)
+        .env
+        .expect("a setting read from the environment")
+}
+
+/// Reading settings: the flag wins; else the variable (empty counts as unset).
+struct Low<'a> {
+    flags: &'a Flags,
+    env: Env<'a>,
+}
+
+impl Low<'_> {
+    fn flagged(&self, id: Id) -> bool {
+        self.flags.values.contains_key(&id)
+    }
+
+    fn in_env(&self, id: Id) -> bool {
+        setting(id).env.is_some_and(|v| self.env.os(v).is_some())
+    }
+
+    /// The value of `id`, parsed with its parser; errors name the flag or the variable.
+    fn get(&self, id: Id) -> Result<Option<Sourced<Value>>, ConfigError> {
+        let s = setting(id);
+        if let (Some(values), Some(flag)) = (self.flags.values.get(&id), s.flag) {
+            let value = s.parse.flag_value(values).map_err(|e| {
+                let shown = values.last().map(display_path).unwrap_or_default();
+                invalid(format!("--{flag} {shown}: {e}"))
+            })?;
+            return Ok(Some(Sourced {
+                value,
+                origin: Origin::Flag(flag),
+            }));
+        }
+        let Some(var) = s.env else { return Ok(None) };
+        let Some(raw) = self.env.os(var) else {
+            return Ok(None);
+        };
+        let value = s.parse.env_value(&raw).map_err(|e| {
+            if s.parse == Parse::Switch {
+                invalid(format!("{var}='{}' is {e}", display_path(&raw)))
+            } else {
+                invalid(format!("{var}={}: {e}", display_path(&raw)))
+            }
+        })?;
+        Ok(Some(Sourced {
+            value,
+            origin: Origin::Env(var),
+        }))
+    }
+
+    /// [`Low::get`] for a switch, `false` by default.
+    fn switch(&self, id: Id) -> Result<Sourced<Value>, ConfigError> {
+        Ok(self.get(id)?.unwrap_or(Sourced {
+            value: Value::Bool(false),
+            origin: Origin::Default,
+        }))
+    }
+}
+
+/// The text of a setting the source chose, as given (for messages).
+fn origin_name(s: &Setting, origin: Origin) -> String {
+    match origin {
+        Origin::Env(v) => v.to_string(),
+        _ => s.shown(),
+    }
+}
+
+/// Resolve the configuration from `flags` and the environment `env`.
+pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
+    let low = Low { flags, env };
+    let mut in_force: Vec<(Id, Sourced<Value>)> = Vec::new();
+    let allowed = match low.get(Id::AllowWeakening)? {
+        Some(Sourced {
+            value: Value::Weakenings(list),
+            ..
+        }) => list,
+        _ => Vec::new(),
+    };
+
+    let model =
+        match (&flags.model, low.get(Id::Model)?) {
+            (
+                Some(_),
+                Some(Sourced {
+                    origin: Origin::Flag(_),
+                    ..
+                }),
+            ) => return Err(invalid(
+                "the model is given twice: as the first argument and with --model; give it once",
+            )),
+            (Some(m), _) => Sourced {
+                value: Value::Path(m.clone()),
+                origin: Origin::Argument,
+            },
+            (None, Some(m)) => m,
+            (None, None) => {
+                return Err(invalid(format!(
+                "no model to verify: give it as the first argument (or --model PATH), or set {}",
+                env_of(Id::Model)
+            )))
+            }
+        };
+    let Value::Path(model_path) = model.value.clone() else {
+        unreachable!("a path setting")
+    };
+    in_force.push((Id::Model, model));
+
+    let (source, source_origin) = source(&low, &mut in_force)?;
+    let pin = vault_pin(&low, &source, &mut in_force)?;
+
+    // Weakening the policy: a flag is the image author's explicit choice; a variable needs
+    // the opt-in. Both are logged. The table says which settings weaken.
+    let mut weakenings = Vec::new();
+    let mut ignore_unsigned_files = false;
+    let mut ignore_paths = Vec::new();
+    for s in SETTINGS.iter().filter(|s| s.weakens.is_some()) {
+        let w = s.weakens.expect("filtered");
+        let got = match s.parse {
+            Parse::Switch => low.switch(s.id)?,
+            _ => match low.get(s.id)? {
+                Some(v) => v,
+                None => Sourced {
+                    value: Value::Paths(Vec::new()),
+                    origin: Origin::Default,
+                },
+            },
+        };
+        let shown = match (&got.value, got.origin) {
+            (Value::Bool(true), Origin::Env(var)) => {
+                env.text(var).ok().flatten().unwrap_or_default()
+            }
+            (Value::Paths(list), _) => list.iter().map(display_path).collect::<Vec<_>>().join(":"),
+            _ => String::new(),
+        };
+        let on = match &got.value {
+            Value::Bool(b) => *b,
+            Value::Paths(list) => !list.is_empty(),
+            _ => unreachable!("weakenings are switches or path lists"),
+        };
+        match (&got.value, s.id) {
+            (Value::Bool(b), Id::IgnoreUnsignedFiles) => ignore_unsigned_files = *b,
+            (Value::Paths(list), Id::IgnorePaths) => ignore_paths = list.clone(),
+            _ => unreachable!("every weakening setting is read"),
+        }
+        if on {
+            weaken(&allowed, &mut weakenings, w, got.origin, shown)?;
+        }
+        in_force.push((s.id, got));
+    }
+
+    if low.switch(Id::AllowSymlinks)?.value == Value::Bool(true) {
+        return Err(invalid(format!(
+            "{} is not honoured: only a signed bundle can allow symbolic links \
+             (modelseal sign --allow-symlinks); unset it",
+            env_of(Id::AllowSymlinks)
+        )));
+    }
+    let takes_file_set = matches!(
+        source,
+        SourceSpec::Signature { .. } | SourceSpec::Checkfile { .. }
+    );
+    for id in [Id::IgnoreUnsignedFiles, Id::IgnorePaths] {
+        let set = &in_force
+            .iter()
+            .find(|(i, _)| *i == id)
+            .expect("read above")
+            .1;
+        let on = matches!(&set.value, Value::Bool(true))
+            || matches!(&set.value, Value::Paths(l) if !l.is_empty());
+        if !takes_file_set && on {
+            return Err(invalid(format!(
+                "{} goes with a signature or a checkfile, not a {} source",
+                set.origin,
+                source.kind()
+            )));
+        }
+    }
+
+    let quiet = low.switch(Id::Quiet)?;
+    let keep_env = match low.get(Id::KeepEnv)? {
+        Some(Sourced {
+            value: Value::Names(list),
+            ..
+        }) => list,
+        _ => Vec::new(),
+    };
+    let print_config = low.switch(Id::PrintConfig)?.value == Value::Bool(true);
+    let quiet_on = quiet.value == Value::Bool(true);
+    in_force.push((Id::Quiet, quiet));
+
+    let mut config = Config {
+        in_force,
+        model: model_path,
+        source,
+        source_origin,
+        pin,
+        ignore_unsigned_files,
+        ignore_paths,
+        quiet: quiet_on,
+        keep_env,
+        print_config,
+        allowed,
+        weakenings,
+    };
+    if config.uses_vault() {
+        if let Some(w) = check_skip_verify(&config, env)? {
+            config.weakenings.push(w);
+        }
+    }
+    Ok(config)
+}
+
+/// Record weakening `w` asked for by `origin`; from the environment only with the opt-in.
+fn weaken(
+    allowed: &[Weakening],
+    weakenings: &mut Vec<Applied>,
+    w: Weakening,
+    origin: Origin,
+    value: String,
+) -> Result<(), ConfigError> {
+    if let Origin::Env(var) = origin {
+        if !allowed.contains(&w) {
+            return Err(ConfigError::Weakening {
+                var,
+                value,
+                what: w.describe(),
+                allow: env_of(Id::AllowWeakening),
+                name: w.name(),
+            });
+        }
+    }
+    weakenings.push(Applied {
+        weakening: w,
+        origin,
+        value,
+    });
+    Ok(())
+}
+
+/// `BAO_SKIP_VERIFY` / `VAULT_SKIP_VERIFY` (the Vault client's own setting, read as it reads
+/// it), checked when Vault is used: refused without the opt-in, logged with it.
+pub fn check_skip_verify(config: &Config, env: Env<'_>) -> Result<Option<Applied>, ConfigError> {
+    let Some((var, value, on)) = env
+        .vault_boolean("SKIP_VERIFY")
+        .map_err(|e| invalid(e.message))?
+    else {
+        return Ok(None);
+    };
+    if !on {
+        return Ok(None);
+    }
+    let var: &'static str = if var.starts_with("BAO_") {
+        "BAO_SKIP_VERIFY"
+    } else {
+        "VAULT_SKIP_VERIFY"
+    };
+    let mut applied = Vec::new();
+    weaken(
+        &config.allowed,
+        &mut applied,
+        Weakening::SkipTlsVerify,
+        Origin::Env(var),
+        value,
+    )?;
+    Ok(applied.pop())
+}
+
+/// A text setting's value.
+fn text(v: &Sourced<Value>) -> String {
+    match &v.value {
+        Value::Text(t) => t.clone(),
+        other => unreachable!("a text setting, got {other:?}"),
+    }
+}
+
+/// The field and version of a Vault read: flag, else variable.
+fn vault_read(
+    low: &Low<'_>,
+    path: String,
+    in_force: &mut Vec<(Id, Sourced<Value>)>,
+) -> Result<VaultRead, ConfigError> {
+    let field = low.get(Id::Field)?;
+    let version = low.get(Id::Version)?;
+    let read = VaultRead {
+        path,
+        field: field.as_ref().map(text),
+        version: version.as_ref().map(|v| match v.value {
+            Value::Number(n) => n,
+            _ => unreachable!("a number setting"),
+        }),
+    };
+    in_force.extend(field.map(|f| (Id::Field, f)));
+    in_force.extend(version.map(|v| (Id::Version, v)));
+    Ok(read)
+}
+
+/// `--vault-pin` / `MODELSEAL_VAULT_PIN`: only with a signature. `--field` and `--version`
+/// belong to the Vault read there is (the source or the pin), and need one.
+fn vault_pin(
+    low: &Low<'_>,
+    source: &SourceSpec,
+    in_force: &mut Vec<(Id, Sourced<Value>)>,
+) -> Result<Option<VaultRead>, ConfigError> {
+    match (low.get(Id::VaultPin)?, source) {
+        (Some(pin), SourceSpec::Signature { .. }) => {
+            let path = text(&pin);
+            in_force.push((Id::VaultPin, pin));
+            Ok(Some(vault_read(low, path, in_force)?))
+        }
+        // Rollback protection asked for and impossible here: refused, never dropped.
+        (Some(pin), _) => Err(invalid(format!(
+            "{} goes with a signature source, not a {} source",
+            pin.origin,
+            source.kind()
+        ))),
+        (None, SourceSpec::Vault(_)) => Ok(None),
+        (None, _) if low.flagged(Id::Field) || low.flagged(Id::Version) => Err(invalid(
+            "--field and --version go with --vault or --vault-pin",
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
+/// The source: flags choose it if any source flag is given (the environment's other sources
+/// are then ignored); otherwise the environment must name exactly one. A setting the source
+/// needs and no flag gives (the keys, say) comes from the environment.
+fn source(
+    low: &Low<'_>,
+    in_force: &mut Vec<(Id, Sourced<Value>)>,
+) -> Result<(SourceSpec, Origin), ConfigError> {
+    let sources: Vec<&Setting> = SETTINGS.iter().filter(|s| s.source).collect();
+    let flagged: Vec<&Setting> = sources
+        .iter()
+        .copied()
+        .filter(|s| low.flagged(s.id))
+        .collect();
+    let chosen: &Setting = match flagged.as_slice() {
+        [one] => one,
+        [] => {
+            let from_env: Vec<&Setting> = sources
+                .iter()
+                .copied()
+                .filter(|s| low.in_env(s.id))
+                .collect();
+            match from_env.as_slice() {
+                [one] => one,
+                [] => {
+                    let vars: Vec<&str> = sources.iter().filter_map(|s| s.env).collect();
+                    return Err(invalid(format!(
+                        "no verification source: give --signature SIG with --key PUB, \
+                         --expect ALGO:HEX, --checkfile FILE or --vault PATH (or set {})",
+                        vars.join(", ")
+                    )));
+                }
+                many => {
+                    let vars: Vec<&str> = many.iter().filter_map(|s| s.env).collect();
+                    return Err(invalid(format!(
+                        "more than one verification source in the environment ({}); set one",
+                        vars.join(", ")
+                    )));
+                }
+            }
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|s| s.shown()).collect();
+            return Err(invalid(format!(
+                "more than one verification source ({}); give one",
+                names.join(", ")
+            )));
+        }
+    };
+    let value = low.get(chosen.id)?.expect("the chosen source is set");
+    let origin = value.origin;
+    let named = origin_name(chosen, origin);
+    if chosen.id != Id::Signature && low.flagged(Id::Keys) {
+        return Err(invalid(format!(
+            "--key is for a signature source, not {named}"
+        )));
+    }
+    if chosen.id != Id::Checkfile && low.flagged(Id::Algo) {
+        return Err(invalid(format!(
+            "--algo is for a checkfile source, not {named}"
+        )));
+    }
+    let spec = match (&value.value, chosen.id) {
+        (Value::Text(path), Id::Vault) => {
+            let path = path.clone();
+            in_force.push((chosen.id, value));
+            SourceSpec::Vault(vault_read(low, path, in_force)?)
+        }
+        (Value::Path(bundle), Id::Signature) => {
+            let bundle = bundle.clone();
+            in_force.push((chosen.id, value));
+            let Some(keys) = low.get(Id::Keys)? else {
+                return Err(invalid(format!(
+                    "a signature needs trusted keys: give --key PUB or set {}",
+                    env_of(Id::Keys)
+                )));
+            };
+            let Value::Paths(listed) = &keys.value else {
+                unreachable!("a path list")
+            };
+            let expanded = expand_keys(listed, keys.origin)?;
+            in_force.push((
+                Id::Keys,
+                Sourced {
+                    value: Value::Paths(expanded.clone()),
+                    origin: keys.origin,
+                },
+            ));
+            SourceSpec::Signature {
+                bundle,
+                keys: expanded,
+            }
+        }
+        (Value::Path(file), Id::Checkfile) => {
+            let file = file.clone();
+            in_force.push((chosen.id, value));
+            let algo = low.get(Id::Algo)?.unwrap_or(Sourced {
+                value: Value::Algorithm(Algorithm::Sha256),
+                origin: Origin::Default,
+            });
+            let Value::Algorithm(untagged) = algo.value else {
+                unreachable!("an algorithm setting")
+            };
+            in_force.push((Id::Algo, algo));
+            SourceSpec::Checkfile { file, untagged }
+        }
+        (Value::Digest(d), Id::Expect) => {
+            let d = *d;
+            in_force.push((chosen.id, value));
+            SourceSpec::Digest(d)
+        }
+        (other, id) => unreachable!("source {id:?} parsed as {other:?}"),
+    };
+    Ok((spec, origin))
+}
+
+/// Key paths with each directory replaced by its `*.pub` and `*.pem` files (sorted).
+pub fn expand_keys(paths: &[PathBuf], origin: Origin) -> Result<Vec<PathBuf>, ConfigError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let unreadable = |e: std::io::Error| {
+            invalid(format!(
+                "{origin} {}: cannot read the key directory: {}",
+                display_path(p),
+                modelseal::hash::open::io_reason(&e)
+            ))
+        };
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(p).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
+            let is_key = matches!(
+                path.extension().and_then(std::ffi::OsStr::to_str),
+                Some("pub" | "pem")
+            );
+            if is_key && path.is_file() {
+                found.push(path);
+            }
+        }
+        if found.is_empty() {
+            return Err(invalid(format!(
+                "{origin} {}: the key directory holds no *.pub or *.pem file",
+                display_path(p)
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const HEX: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + Sync {
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    fn resolve_with(flags: &Flags, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let l = lookup(vars);
+        resolve(flags, Env::new(&l))
+    }
+
+    fn flags() -> Flags {
+        Flags::default().with(Id::Model, &["m"])
+    }
+
+    const MODEL: &str = "MODELSEAL_MODEL";
+    const SIGNATURE: &str = "MODELSEAL_SIGNATURE";
+    const KEYS: &str = "MODELSEAL_KEYS";
+    const EXPECT: &str = "MODELSEAL_EXPECT";
+    const CHECKFILE: &str = "MODELSEAL_CHECKFILE";
+    const CHECKFILE_ALGO: &str = "MODELSEAL_CHECKFILE_ALGO";
+    const VAULT_PATH: &str = "MODELSEAL_VAULT_PATH";
+    const VAULT_PIN: &str = "MODELSEAL_VAULT_PIN";
+    const VAULT_FIELD: &str = "MODELSEAL_VAULT_FIELD";
+    const VAULT_VERSION: &str = "MODELSEAL_VAULT_VERSION";
+    const QUIET: &str = "MODELSEAL_QUIET";
+    const IGNORE_UNSIGNED_FILES: &str = "MODELSEAL_IGNORE_UNSIGNED_FILES";
+    const IGNORE_PATHS: &str = "MODELSEAL_IGNORE_PATHS";
+    const ALLOW_SYMLINKS: &str = "MODELSEAL_ALLOW_SYMLINKS";
+    const ALLOW_WEAKENING: &str = "MODELSEAL_ALLOW_WEAKENING";
+
+    #[test]
+    fn the_table_names_what_the_tests_use() {
+        for (id, var) in [
+            (Id::Model, MODEL),
+            (Id::Signature, SIGNATURE),
+            (Id::Keys, KEYS),
+            (Id::Expect, EXPECT),
+            (Id::Checkfile, CHECKFILE),
+            (Id::Algo, CHECKFILE_ALGO),
+            (Id::Vault, VAULT_PATH),
+            (Id::VaultPin, VAULT_PIN),
+            (Id::Field, VAULT_FIELD),
+            (Id::Version, VAULT_VERSION),
+            (Id::Quiet, QUIET),
+            (Id::IgnoreUnsignedFiles, IGNORE_UNSIGNED_FILES),
+            (Id::IgnorePaths, IGNORE_PATHS),
+            (Id::AllowSymlinks, ALLOW_SYMLINKS),
+            (Id::AllowWeakening, ALLOW_WEAKENING),
+        ] {
+            assert_eq!(setting(id).env, Some(var));
+        }
+        // Every setting has a flag or a variable, and a help text.
+        for s in SETTINGS {
+            assert!(s.flag.is_some() || s.env.is_some(), "{s:?}");
+            assert!(!s.help.is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let f = flags().with(Id::Expect, &[&format!("sha256:{HEX}")]);
+        let c = resolve_with(
+            &f,
+            &[(MODEL, "other"), (SIGNATURE, "model.sig"), (KEYS, "a.pub")],
+        )
+        .unwrap();
+        assert_eq!(c.model, PathBuf::from("m"));
+        assert_eq!(c.get(Id::Model).unwrap().origin, Origin::Flag("model"));
+        assert!(matches!(c.source, SourceSpec::Digest(_)));
+        assert_eq!(c.source_origin, Origin::Flag("expect"));
+    }
+
+    #[test]
+    fn the_model_is_given_once_as_an_argument_or_a_flag() {
+        let f = Flags {
+            model: Some("m".into()),
+            ..Flags::default()
+        }
+        .with(Id::Expect, &[&format!("sha256:{HEX}")]);
+        let c = resolve_with(&f, &[(MODEL, "env-model")]).unwrap();
+        assert_eq!(c.model, PathBuf::from("m"));
+        assert_eq!(c.get(Id::Model).unwrap().origin, Origin::Argument);
+        let both = f.clone().with(Id::Model, &["n"]);
+        assert!(matches!(
+            resolve_with(&both, &[]),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_environment_configures_a_signature_source() {
+        let c = resolve_with(
+            &Flags::default(),
+            &[
+                (MODEL, "/models/m"),
+                (SIGNATURE, "/models/m/model.sig"),
+                (KEYS, "/k/a.pub:/k/b.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.get(Id::Model).unwrap().origin, Origin::Env(MODEL));
+        let SourceSpec::Signature { bundle, keys } = &c.source else {
+            panic!()
+        };
+        assert_eq!(bundle, &PathBuf::from("/models/m/model.sig"));
+        assert_eq!(
+            keys,
+            &vec![PathBuf::from("/k/a.pub"), PathBuf::from("/k/b.pem")]
+        );
+        assert!(c.weakenings.is_empty());
+    }
+
+    #[test]
+    fn a_flag_source_takes_missing_settings_from_the_environment() {
+        let f = flags().with(Id::Signature, &["s"]);
+        let c = resolve_with(&f, &[(KEYS, "k.pub"), (CHECKFILE, "SUMS")]).unwrap();
+        assert_eq!(c.get(Id::Keys).unwrap().origin, Origin::Env(KEYS));
+    }
+
+    #[test]
+    fn sources_must_be_exactly_one() {
+        for (f, vars) in [
+            (flags(), vec![]),
+            (
+                flags(),
+                vec![(SIGNATURE, "s"), (CHECKFILE, "SUMS"), (KEYS, "k")],
+            ),
+            (
+                flags()
+                    .with(Id::Signature, &["s"])
+                    .with(Id::Checkfile, &["c"]),
+                vec![(KEYS, "k")],
+            ),
+            (flags().with(Id::Signature, &["s"]), vec![]),
+            (Flags::default(), vec![(EXPECT, "sha256:00")]),
+        ] {
+            assert!(
+                matches!(resolve_with(&f, &vars), Err(ConfigError::Invalid(_))),
+                "{f:?} {vars:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_environment_cannot_weaken_without_the_opt_in() {
+        let base = [(CHECKFILE, "SUMS")];
+        for (var, value, name) in [
+            (IGNORE_UNSIGNED_FILES, "1", "ignore-unsigned-files"),
+            (IGNORE_PATHS, "extra.py", "ignore-paths"),
+        ] {
+            let mut vars = base.to_vec();
+            vars.push((var, value));
+            match resolve_with(&flags(), &vars) {
+                Err(ConfigError::Weakening {
+                    var: v, name: n, ..
+                }) => {
+                    assert_eq!((v, n), (var, name))
+                }
+                other => panic!("{var}: {other:?}"),
+            }
+            // Another weakening's opt-in is not this one's.
+            let other = if name == "ignore-paths" {
+                "ignore-unsigned-files"
+            } else {
+                "ignore-paths"
+            };
+            vars.push((ALLOW_WEAKENING, other));
+            assert!(resolve_with(&flags(), &vars).is_err(), "{var}");
+            vars.pop();
+            vars.push((ALLOW_WEAKENING, name));
+            let c = resolve_with(&flags(), &vars).unwrap();
+            assert_eq!(c.weakenings.len(), 1);
+            assert_eq!(c.weakenings[0].origin, Origin::Env(var));
+            assert!(c.weakenings[0].to_string().contains(ALLOW_WEAKENING));
+        }
+        // "0" and "false" weaken nothing.
+        let c = resolve_with(
+            &flags(),
+            &[(CHECKFILE, "SUMS"), (IGNORE_UNSIGNED_FILES, "false")],
+        )
+        .unwrap();
+        assert!(c.weakenings.is_empty());
+    }
+
+    #[test]
+    fn flags_weaken_explicitly_and_are_logged() {
+        let f = flags()
+            .with(Id::Checkfile, &["SUMS"])
+            .with(Id::IgnoreUnsignedFiles, &[]);
+        let c = resolve_with(&f, &[]).unwrap();
+        assert_eq!(c.weakenings.len(), 1);
+        assert_eq!(
+            c.weakenings[0].origin,
+            Origin::Flag("ignore-unsigned-files")
+        );
+    }
+
+    #[test]
+    fn bad_values_are_configuration_errors() {
+        let base = (CHECKFILE, "SUMS");
+        for vars in [
+            vec![base, (IGNORE_UNSIGNED_FILES, "yes")],
+            vec![base, (ALLOW_WEAKENING, "1")],
+            vec![base, (ALLOW_WEAKENING, "all")],
+            vec![base, (ALLOW_WEAKENING, "ignore-paths,")],
+            vec![base, (ALLOW_SYMLINKS, "1")],
+            vec![base, (QUIET, "on")],
+            vec![base, (CHECKFILE_ALGO, "md5")],
+            vec![(SIGNATURE, "s"), (KEYS, "a.pub::b.pub")],
+            vec![(EXPECT, "SHA256:00")],
+        ] {
+            assert!(
+                matches!(resolve_with(&flags(), &vars), Err(ConfigError::Invalid(_))),
+                "{vars:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn skip_verify_needs_the_opt_in() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = vec![(CHECKFILE, "SUMS")];
+            v.extend_from_slice(extra);
+            lookup(&v)
+        };
+        let on = with(&[("VAULT_SKIP_VERIFY", "1")]);
+        let c = resolve(&flags(), Env::new(&on)).unwrap();
+        assert!(matches!(
+            check_skip_verify(&c, Env::new(&on)),
+            Err(ConfigError::Weakening { .. })
+        ));
+        let off = with(&[("BAO_SKIP_VERIFY", "false")]);
+        let c = resolve(&flags(), Env::new(&off)).unwrap();
+        assert_eq!(check_skip_verify(&c, Env::new(&off)).unwrap(), None);
+        let allowed = with(&[
+            ("BAO_SKIP_VERIFY", "true"),
+            (ALLOW_WEAKENING, "skip-tls-verify"),
+        ]);
+        let c = resolve(&flags(), Env::new(&allowed)).unwrap();
+        assert!(check_skip_verify(&c, Env::new(&allowed)).unwrap().is_some());
+    }
+
+    #[test]
+    fn vault_sources_pins_and_tls() {
+        let c = resolve_with(
+            &Flags::default(),
+            &[
+                (MODEL, "m"),
+                (VAULT_PATH, "secret/models/m"),
+                (VAULT_FIELD, "checksum"),
+                (VAULT_VERSION, "3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.source,
+            SourceSpec::Vault(VaultRead {
+                path: "secret/models/m".into(),
+                field: Some("checksum".into()),
+                version: Some(3),
+            })
+        );
+        assert!(c.uses_vault());
+
+        // TLS verification off needs the opt-in when Vault is used...
+        let tls_off = [(VAULT_PATH, "secret/m"), ("VAULT_SKIP_VERIFY", "true")];
+        assert!(matches!(
+            resolve_with(&flags(), &tls_off),
+            Err(ConfigError::Weakening {
+                var: "VAULT_SKIP_VERIFY",
+                ..
+            })
+        ));
+        let mut allowed = tls_off.to_vec();
+        allowed.push((ALLOW_WEAKENING, "skip-tls-verify"));
+        let c = resolve_with(&flags(), &allowed).unwrap();
+        assert_eq!(c.weakenings[0].weakening, Weakening::SkipTlsVerify);
+        // ... and is no concern of a guard that does not talk to Vault.
+        let c = resolve_with(&flags(), &[(CHECKFILE, "S"), ("VAULT_SKIP_VERIFY", "1")]);
+        assert!(c.unwrap().weakenings.is_empty());
+
+        // A pin goes with a signature, never silently dropped.
+        let f = flags()
+            .with(Id::Signature, &["s"])
+            .with(Id::Keys, &["k"])
+            .with(Id::VaultPin, &["secret/pins/m"]);
+        let c = resolve_with(&f, &[]).unwrap();
+        assert_eq!(c.pin.unwrap().path, "secret/pins/m");
+        for vars in [
+            vec![(CHECKFILE, "S"), (VAULT_PIN, "secret/pins/m")],
+            vec![(VAULT_PATH, "a"), (VAULT_PIN, "b")],
+            vec![(VAULT_PATH, "a"), (VAULT_VERSION, "x")],
+            vec![(VAULT_PATH, "a"), (IGNORE_UNSIGNED_FILES, "1")],
+        ] {
+            let mut v = vars.clone();
+            v.push((ALLOW_WEAKENING, "ignore-unsigned-files"));
+            assert!(resolve_with(&flags(), &v).is_err(), "{vars:?}");
+        }
+        let f = flags().with(Id::Checkfile, &["S"]).with(Id::Field, &["x"]);
+        assert!(resolve_with(&f, &[]).is_err());
+    }
+
+    #[test]
+    fn a_key_directory_expands_to_its_key_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.pub", "a.pem", "notes.txt"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let keys = expand_keys(&[dir.path().into()], Origin::Env(KEYS)).unwrap();
+        assert_eq!(
+            keys,
+            vec![dir.path().join("a.pem"), dir.path().join("b.pub")]
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(expand_keys(&[empty.path().into()], Origin::Flag("key")).is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! Telling a person what failed, the same for `verify` and `guard`: one stderr line per
+//! problem (file, check, expected, found), then the summary as the error.
+
+use modelseal::oms::statement::StatementError;
+use modelseal::oms::trust::AuthError;
+use modelseal::verify::{BundleProblem, Outcome, Report, VerifyError};
+use serde_json::json;
+
+use super::Error;
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A failure that stopped verification before the files: each refused manifest name on its
+/// own line (and, with `json`, an error and a summary object on stdout), then the error.
+pub fn stopped(e: VerifyError, json: bool) -> Error {
+    if let VerifyError::Bundle {
+        source: BundleProblem::Auth(AuthError::Statement(StatementError::Names(list))),
+        ..
+    } = &e
+    {
+        for p in list {
+            eprintln!(
+                "modelseal: {}: {}",
+                modelseal::escape::display_bytes(p.name.as_bytes()),
+                p.reason
+            );
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"type": "error", "code": e.code(), "message": e.to_string()})
+        );
+        println!(
+            "{}",
+            json!({"type": "summary", "ok": false, "code": e.code()})
+        );
+    }
+    e.into()
+}
+
+/// One stderr line per failed file, and the summary as the error (exit 1), which says so
+/// when nothing was verified at all.
+pub fn failures(report: &Report) -> Error {
+    for f in &report.files {
+        if let Outcome::Failed {
+            what,
+            expected,
+            actual,
+            ..
+        } = &f.outcome
+        {
+            eprintln!(
+                "modelseal: {}: {what}: expected {expected}, found {actual}",
+                f.name
+            );
+        }
+    }
+    let (verified, failed) = (report.verified(), report.failed());
+    if verified == 0 && failed == 0 {
+        return Error::failed("verification failed: nothing was verified");
+    }
+    Error::failed(format!(
+        "verification failed: {}, {} verified",
+        plural(failed, "problem", "problems"),
+        plural(verified, "file", "files")
+    ))
+}
