@@ -17,7 +17,7 @@ use std::time::Instant;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use modelseal::env::Env;
 use modelseal::escape::{display_bytes, display_path};
-use modelseal::exit::{Exit, HasExit};
+use modelseal::exit::Exit;
 use modelseal::guard::credentials;
 use modelseal::guard::exec::exec;
 use modelseal::guard::signals::Interrupts;
@@ -244,7 +244,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         .restore()
         .map_err(|e| Error::new(Exit::Internal, format!("signals: {e}")))?;
     let e = exec(&args.command, &removed);
-    Err(Error::new(e.exit(), e))
+    Err(e.into())
 }
 
 /// What was verified, for the success line: files, bytes, what was left out, and by whom.
@@ -322,19 +322,23 @@ fn belongs_to_source(id: Id, source: &SourceSpec) -> bool {
 /// or variable it came from. Nothing secret is in it: variables removed from the command's
 /// environment are listed by name only.
 fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global: &Global) -> Json {
-    let mut out = serde_json::Map::new();
     let mut source = serde_json::Map::new();
     source.insert("kind".into(), json!(config.source.kind()));
+    let mut rest = serde_json::Map::new();
     for (id, v) in &config.in_force {
         let name = settings::setting(*id).name;
         let entry = json!({"value": v.value.to_json(), "from": v.origin.to_string()});
         if belongs_to_source(*id, &config.source) {
             source.insert(name.into(), entry);
         } else {
-            out.insert(name.into(), entry);
+            rest.insert(name.into(), entry);
         }
     }
+    // The model, then its source, then every other setting in table order.
+    let mut out = serde_json::Map::new();
+    out.extend(rest.shift_remove("model").map(|m| ("model".to_string(), m)));
     out.insert("source".into(), Json::Object(source));
+    out.extend(rest);
     let names = |list: &[OsString]| -> Vec<String> { list.iter().map(display_path).collect() };
     out.insert("threads".into(), json!(global.threads));
     out.insert(
