@@ -69,7 +69,8 @@ pub fn key_pair_paths(prefix: &Path) -> (PathBuf, PathBuf) {
 /// Write `key` as `PREFIX.key` (PKCS#8 PEM, encrypted when `passphrase` is given, mode 0600)
 /// and `PREFIX.pub` (SubjectPublicKeyInfo PEM, 0644). Without `force`, an existing file of
 /// either name is refused before anything is written. With it, both new files are written
-/// completely before either replaces an old one: a failure leaves the old pair in place.
+/// completely before either replaces an old one, and the private key is put in place last:
+/// a failure at any point leaves the old private key where it was.
 pub fn write_key_pair(
     prefix: &Path,
     key: &PrivateKey,
@@ -105,13 +106,48 @@ pub fn write_key_pair(
         Pending::write(&key_path, private_pem.as_bytes(), 0o600).map_err(io_err(&key_path))?;
     let public = Pending::write(&pub_path, key.public_key().to_pem().as_bytes(), 0o644)
         .map_err(io_err(&pub_path))?;
+    // The public key first: if the private key cannot be put in place, the old private key
+    // is still there (its public key can always be derived again), never lost.
     let replace = if force { Replace::Yes } else { Replace::No };
-    private.commit(replace).map_err(io_err(&key_path))?;
-    if let Err(e) = public.commit(replace) {
+    public.commit(replace).map_err(io_err(&pub_path))?;
+    if let Err(e) = private.commit(replace) {
         if !force {
-            let _ = fs::remove_file(&key_path);
+            let _ = fs::remove_file(&pub_path);
         }
-        return Err(io_err(&pub_path)(e));
+        return Err(io_err(&key_path)(e));
     }
     Ok((key_path, pub_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyType;
+
+    /// Replacing a key pair with `force` writes both files whole before either replaces an
+    /// old one, the private key last: a failure on the way leaves the old private key.
+    #[test]
+    fn a_failed_replacement_keeps_the_old_private_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("release");
+        let old = PrivateKey::generate(KeyType::EcdsaP256);
+        let (key_path, pub_path) = write_key_pair(&prefix, &old, None, false).unwrap();
+        let old_text = fs::read(&key_path).unwrap();
+        assert!(matches!(
+            write_key_pair(&prefix, &old, None, false),
+            Err(KeyFileError::Exists { .. })
+        ));
+        // The public key's place is taken by a directory: its rename must fail.
+        fs::remove_file(&pub_path).unwrap();
+        fs::create_dir(&pub_path).unwrap();
+        fs::write(pub_path.join("keep"), b"x").unwrap();
+        let new = PrivateKey::generate(KeyType::EcdsaP256);
+        assert!(write_key_pair(&prefix, &new, None, true).is_err());
+        assert_eq!(fs::read(&key_path).unwrap(), old_text);
+        // Nothing else was left behind: the old key, the directory, no temporary file.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+        fs::remove_dir_all(&pub_path).unwrap();
+        write_key_pair(&prefix, &new, None, true).unwrap();
+        assert_ne!(fs::read(&key_path).unwrap(), old_text);
+    }
 }
