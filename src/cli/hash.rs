@@ -12,7 +12,8 @@ use modelseal::hash::batch::{hash_jobs, Job};
 use modelseal::hash::digest::AlgoSet;
 use modelseal::hash::engine::{self, FileDigests, HashOptions, Strategy, Tuning};
 use modelseal::hash::open::Follow;
-use modelseal::hash::walk::{self, EntryKind, Seen};
+use modelseal::hash::open::Seen;
+use modelseal::hash::walk::{self, EntryKind};
 use serde_json::json;
 
 use super::output::{self, line};

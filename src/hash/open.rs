@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
-use crate::hash::walk::Seen;
 
 /// Whether a symlink at the last path component may be followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +55,15 @@ impl Identity {
             None
         }
     }
+}
+
+/// A file as a directory walk (or a link's resolution) saw it: what opening it must find again, so a
+/// file swapped after the directory was listed is caught before any hashing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
 }
 
 /// Errors met while opening or hashing one file. Each names the file.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
-use crate::hash::open::io_reason;
+use crate::hash::open::{io_reason, Seen};
 
 /// What a walked entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,14 +85,6 @@ impl Entry {
     }
 }
 
-/// A file as the walk (or a link's resolution) saw it: what opening it must find again, so a
-/// file swapped after the directory was listed is caught before any hashing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seen {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: u64,
-}
 
 /// A directory could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
 use crate::hash::open::io_reason;
-use crate::hash::walk::{Entry, EntryKind, Seen};
+use crate::hash::open::Seen;
+use crate::hash::walk::{Entry, EntryKind};
 use crate::model::paths::check_rel_path;
 
 /// Where a model is.

@@ -187,7 +187,7 @@ pub fn sign_model_with_progress(
     let mut refusals = Vec::new();
     let mut rels: Vec<String> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
-    let mut job = |rel: &str, path: std::path::PathBuf, seen: crate::hash::walk::Seen| {
+    let mut job = |rel: &str, path: std::path::PathBuf, seen: crate::hash::open::Seen| {
         rels.push(rel.to_string());
         jobs.push(Job {
             path,

@@ -4,67 +4,20 @@
 //! Who signed (trust, [`crate::oms::trust`]) is decided inside the bundle source before its
 //! statement becomes a manifest; the pipeline only ever sees what a model must contain.
 
+mod error;
 pub mod manifest;
 mod pipeline;
 pub mod report;
 pub mod source;
 
+pub use error::VerifyError;
 pub use manifest::{Content, Listed, Manifest, Policy, Shard};
 pub use pipeline::Options;
 pub use report::{FileReport, Outcome, Provenance, Reason, Report};
 pub use source::{Bundle, BundleProblem, Checkfile, CheckfileError, Pin, Source};
 
-use crate::exit::{Exit, HasExit};
-use crate::hash::walk::WalkError;
 use crate::model::Model;
 use crate::progress::ProgressSink;
-
-/// A failure that stops verification before (or instead of) checking files.
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// The bundle could not be read, authenticated or used; the message names it.
-    #[error("{bundle}: {source}")]
-    Bundle {
-        bundle: String,
-        source: BundleProblem,
-    },
-    #[error(transparent)]
-    Checkfile(#[from] CheckfileError),
-    #[cfg(feature = "vault")]
-    #[error(transparent)]
-    Vault(#[from] crate::vault::VaultError),
-    /// The source describes a single file and the model is a directory, or the reverse.
-    #[error("{0}")]
-    Shape(String),
-    #[error(transparent)]
-    Walk(#[from] WalkError),
-}
-
-impl VerifyError {
-    /// A stable machine-readable code (JSON output).
-    pub fn code(&self) -> &'static str {
-        match self {
-            VerifyError::Bundle { source, .. } => source.code(),
-            VerifyError::Checkfile(_) => "checkfile-refused",
-            #[cfg(feature = "vault")]
-            VerifyError::Vault(_) => "vault-error",
-            VerifyError::Shape(_) => "model-shape-mismatch",
-            VerifyError::Walk(_) => "walk-error",
-        }
-    }
-}
-
-impl HasExit for VerifyError {
-    fn exit(&self) -> Exit {
-        match self {
-            VerifyError::Bundle { source, .. } => source.exit(),
-            VerifyError::Checkfile(e) => e.exit(),
-            #[cfg(feature = "vault")]
-            VerifyError::Vault(e) => e.exit(),
-            VerifyError::Shape(_) | VerifyError::Walk(_) => Exit::Failure,
-        }
-    }
-}
 
 /// Verify `model` against `source`: the source becomes a manifest (a bundle is authenticated
 /// first), then every file is checked. `progress` hears the bytes to hash and each count
