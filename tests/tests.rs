@@ -7,7 +7,6 @@ mod hash;
 mod interop;
 mod kit;
 mod properties;
-mod props;
 mod scan;
 mod sign;
 mod signature_vectors;
