@@ -15,6 +15,5 @@ mod threats;
 mod tools;
 mod util;
 mod vault;
-mod vault_support;
 mod vectors;
 mod verify;
