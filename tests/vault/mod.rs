@@ -1,8 +1,22 @@
-//! Real OpenBao servers for the Vault tests: one `bao server -dev` (plain HTTP on loopback)
-//! and one `-dev-tls`, each started once per test binary and killed when it exits
-//! (PR_SET_PDEATHSIG from a thread that lives as long as the process). Every modelseal run
-//! goes through [`run`], which fails the test if any registered credential (the sentinel
-//! root token, secret ids, JWTs) appears in its output.
+//! Vault / OpenBao against real `bao server -dev` processes, one file per concern: `kv`
+//! (reading KV v1 and v2, versions, fields, verifying against what Vault holds), `auth` (token,
+//! policies, AppRole, JWT, namespaces), `transit` (signing, public keys, rotation), `transport`
+//! (TLS, servers that refuse, never answer, redirect or fail, retries) and `publish` (publishing,
+//! check-and-set, the leak guard, release pins).
+//!
+//! This file is their fixture (ripgrep's `rgtest!`): `vaulttest!(name, |t| { ... })` is a test
+//! that gets `t`, a [`Case`]: a fresh temp directory and the server it talks to. The servers are
+//! one `bao server -dev` (plain HTTP on loopback) and one `-dev-tls`, each started once per test
+//! binary and killed when it exits (PR_SET_PDEATHSIG from a thread that lives as long as the
+//! process). Every modelseal run goes through [`run`] (or a [`Case`] method), which fails the
+//! test if any registered credential (the sentinel root token, secret ids, JWTs) appears in its
+//! output.
+
+mod auth;
+mod kv;
+mod publish;
+mod transit;
+mod transport;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,9 +25,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::util::{modelseal, Run};
+use crate::util::{modelseal, write, Run};
+
+// ---- The servers ----
 
 /// The command that installs the pinned `bao` binary.
 pub const INSTALL: &str = "scripts/install-bao";
@@ -276,6 +292,8 @@ impl Bao {
     }
 }
 
+// ---- Running modelseal: every run checked for leaked credentials ----
+
 /// A unique name for a test's secrets, keys and mounts.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", random_hex(6))
@@ -334,4 +352,166 @@ pub fn assert_code(run: &Run, code: i32, needles: &[&str]) {
             "stderr lacks {n:?}: {run:#?}"
         );
     }
+}
+
+// ---- The fixture ----
+
+/// `vaulttest!(name, |t| { ... })`: a test whose body gets `t`, a fresh [`Case`] against the
+/// shared plain-HTTP server; `vaulttest!(name, Case::tls, |t| { ... })` names another set-up
+/// (`Case::tls`, `Case::private`, `Case::offline`).
+macro_rules! vaulttest {
+    ($name:ident, |$t:ident| $body:block) => {
+        $crate::vault::vaulttest!($name, $crate::vault::Case::plain, |$t| $body);
+    };
+    ($name:ident, $setup:path, |$t:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let $t = $setup();
+            $body
+        }
+    };
+}
+pub(crate) use vaulttest;
+
+/// One test's world: a fresh temp directory (its HOME and working directory) and the server it
+/// talks to.
+pub struct Case {
+    server: Server,
+    dir: tempfile::TempDir,
+}
+
+enum Server {
+    Shared(&'static Bao),
+    Own(Bao),
+    None,
+}
+
+impl Case {
+    /// Against the shared plain-HTTP server.
+    pub fn plain() -> Case {
+        Case::with(Server::Shared(server()))
+    }
+
+    /// Against the shared `-dev-tls` server.
+    pub fn tls() -> Case {
+        Case::with(Server::Shared(tls_server()))
+    }
+
+    /// Against a server of its own, for a test that changes server-wide state (sealing it).
+    pub fn private() -> Case {
+        Case::with(Server::Own(Bao::start_private()))
+    }
+
+    /// No server: the test points modelseal at an address of its own ([`Case::run_env`]).
+    pub fn offline() -> Case {
+        Case::with(Server::None)
+    }
+
+    fn with(server: Server) -> Case {
+        Case {
+            server,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The server (setup calls, its address and token).
+    pub fn bao(&self) -> &Bao {
+        match &self.server {
+            Server::Shared(bao) => bao,
+            Server::Own(bao) => bao,
+            Server::None => panic!("an offline Case has no server"),
+        }
+    }
+
+    /// The test's directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write `content` at `rel` in the test's directory, creating parents.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        write(self.path(), rel, content)
+    }
+
+    /// The text of `rel` in the test's directory.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// modelseal `args` against the server ([`run`] with no extra environment).
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.bao(), self.path(), args, &[])
+    }
+
+    /// modelseal `args` against the server, with `env` added ([`run`]).
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run(self.bao(), self.path(), args, env)
+    }
+
+    /// modelseal `args` with only `env`, no server defaults ([`run_env`]).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run_env(self.path(), args, env)
+    }
+}
+
+// ---- Setup shared by several concerns ----
+
+/// A policy named `policy` allowing reads of one subtree; returns a token holding only it.
+pub fn limited_token(bao: &Bao, policy: &str, allowed: &str) -> String {
+    bao.api_ok(
+        "POST",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
+    );
+    let v = bao.api_ok(
+        "POST",
+        "auth/token/create",
+        Some(json!({ "policies": [policy], "ttl": "10m" })),
+    );
+    let t = v["auth"]["client_token"].as_str().unwrap().to_string();
+    register_secret(&t);
+    t
+}
+
+/// A fresh Transit mount holding a fresh ed25519 key: (mount, key name).
+pub fn transit_key(bao: &Bao) -> (String, String) {
+    let mount = unique("transit");
+    bao.api_ok(
+        "POST",
+        &format!("sys/mounts/{mount}"),
+        Some(json!({ "type": "transit" })),
+    );
+    let key = unique("release");
+    bao.api_ok(
+        "POST",
+        &format!("{mount}/keys/{key}"),
+        Some(json!({ "type": "ed25519" })),
+    );
+    (mount, key)
+}
+
+/// `sign MODEL --vault-transit NAME --transit-mount MOUNT EXTRA...`
+pub fn transit_sign<'a>(
+    model: &'a str,
+    mount: &'a str,
+    name: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "sign",
+        model,
+        "--vault-transit",
+        name,
+        "--transit-mount",
+        mount,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `vault pubkey NAME --transit-mount MOUNT EXTRA...`
+pub fn pubkey_args<'a>(mount: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["vault", "pubkey", name, "--transit-mount", mount];
+    args.extend_from_slice(extra);
+    args
 }

@@ -1,0 +1,252 @@
+//! The connection to Vault: TLS with and without the right CA, unusable TLS settings, plain
+//! http:// to a remote host; servers that are down, never answer, are sealed, fail or redirect
+//! elsewhere; bounded retries for reads and none for a write that may have been applied.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::{assert_code, free_port, unique, vaulttest, Case};
+use crate::kit::sha256_hex;
+
+/// `vault get m --mount secret --kv-version 2 --field checksum`: straight to the read, no
+/// preflight.
+const GET_M: [&str; 9] = [
+    "vault",
+    "get",
+    "m",
+    "--mount",
+    "secret",
+    "--kv-version",
+    "2",
+    "--field",
+    "checksum",
+];
+
+/// A one-answer HTTP server: every request gets `response`; returns its address and a
+/// record of the requests seen.
+fn canned(response: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = vec![0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    (addr, seen)
+}
+
+vaulttest!(tls_with_the_right_ca_and_refused_without, Case::tls, |t| {
+    let bao = t.bao();
+    let path = format!("secret/{}", unique("tls"));
+    let digest = sha256_hex(b"tls");
+    bao.cli_ok(&["kv", "put", &path, &format!("checksum={digest}")]);
+    let ca = bao.ca.as_ref().unwrap().to_str().unwrap();
+    let args = ["vault", "get", &path, "--field", "checksum"];
+    let r = t.run_with(&args, &[("VAULT_CACERT", ca)]);
+    r.ok();
+    assert_eq!(r.stdout, format!("sha256:{digest}\n"));
+    // BAO_CACERT and VAULT_CAPATH work too.
+    t.run_with(&args, &[("BAO_CACERT", ca)]).ok();
+    let capath = bao.ca.as_ref().unwrap().parent().unwrap().join("ca-only");
+    std::fs::create_dir_all(&capath).unwrap();
+    std::fs::copy(ca, capath.join("ca.pem")).unwrap();
+    t.run_with(&args, &[("VAULT_CAPATH", capath.to_str().unwrap())])
+        .ok();
+
+    let r = t.run(&args);
+    assert_code(&r, 4, &["TLS failure", "VAULT_CACERT"]);
+    assert!(r.stdout.is_empty());
+    let r = t.run_with(&args, &[("VAULT_SKIP_VERIFY", "true")]);
+    r.ok();
+    assert!(
+        r.stderr.contains(
+            "modelseal: warning: VAULT_SKIP_VERIFY=true: TLS certificate verification is OFF"
+        ),
+        "{r:#?}"
+    );
+    let r = t.run_with(&args, &[("VAULT_SKIP_VERIFY", "yes")]);
+    assert_code(&r, 2, &["VAULT_SKIP_VERIFY='yes' is not a boolean"]);
+    // Plain http:// against the TLS listener: refused, not retried forever.
+    let r = t.run_with(&args, &[("VAULT_ADDR", &bao.addr.replace("https", "http"))]);
+    assert_code(&r, 4, &["HTTP 400"]);
+});
+
+vaulttest!(unusable_tls_settings_are_usage_errors, Case::tls, |t| {
+    t.write("not-a-ca.pem", b"hello");
+    let args = ["vault", "get", "secret/x", "--field", "checksum"];
+    let r = t.run_with(&args, &[("VAULT_CACERT", "not-a-ca.pem")]);
+    assert_code(&r, 2, &["not-a-ca.pem holds no PEM certificate"]);
+    let r = t.run_with(&args, &[("VAULT_CACERT", "absent.pem")]);
+    assert_code(&r, 2, &["cannot read CA certificate absent.pem"]);
+    let r = t.run_with(&args, &[("VAULT_CLIENT_CERT", "c.pem")]);
+    assert_code(&r, 2, &["VAULT_CLIENT_CERT is set but its partner is not"]);
+});
+
+vaulttest!(plain_http_to_a_remote_host_warns, Case::offline, |t| {
+    // Nothing listens on this documentation address; the warning comes before any request.
+    let r = t.run_env(
+        &[
+            "vault",
+            "get",
+            "secret/m",
+            "--field",
+            "checksum",
+            "--vault-timeout",
+            "0.2",
+        ],
+        &[
+            ("VAULT_ADDR", "http://192.0.2.1:8200"),
+            ("VAULT_TOKEN", "x"),
+        ],
+    );
+    assert_eq!(r.code, 3, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("modelseal: warning: VAULT_ADDR uses plain http:// to 192.0.2.1"),
+        "{r:#?}"
+    );
+});
+
+vaulttest!(server_down_is_exit_3, Case::offline, |t| {
+    let port = free_port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let r = t.run_env(
+        &["vault", "get", "secret/m", "--field", "checksum"],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(
+        &r,
+        3,
+        &[&format!("cannot reach Vault at {addr}: connection refused")],
+    );
+});
+
+vaulttest!(a_server_that_never_answers_is_exit_3, Case::offline, |t| {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    // Accept and hold every connection without a byte of answer.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            let mut s2 = s.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s2.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+            held.push(s);
+        }
+    });
+    let r = t.run_env(
+        &[
+            "vault",
+            "get",
+            "secret/m",
+            "--field",
+            "checksum",
+            "--vault-timeout",
+            "1",
+        ],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+    );
+    assert_code(&r, 3, &["did not answer within 1s"]);
+});
+
+vaulttest!(a_sealed_server_is_exit_3, Case::private, |t| {
+    let path = unique("sealed");
+    t.bao()
+        .kv2_put(&path, json!({ "checksum": sha256_hex(b"s") }));
+    let full = format!("secret/{path}");
+    let args = ["vault", "get", &full, "--field", "checksum"];
+    t.run(&args).ok();
+    t.bao().api_ok("PUT", "sys/seal", None);
+    let r = t.run(&args);
+    assert_code(&r, 3, &["is sealed (HTTP 503)"]);
+});
+
+vaulttest!(
+    server_errors_and_sealed_are_exit_3_after_bounded_retries,
+    Case::offline,
+    |t| {
+        let (addr, seen) = canned("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 30\r\nConnection: close\r\n\r\n{\"errors\":[\"Vault is sealed\"]}");
+        let r = t.run_env(&GET_M, &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")]);
+        assert_code(&r, 3, &["reading secret/m: Vault is sealed (HTTP 503)"]);
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            3,
+            "three attempts, then give up"
+        );
+    }
+);
+
+vaulttest!(
+    a_redirect_to_another_origin_never_receives_the_token,
+    Case::offline,
+    |t| {
+        let (elsewhere, seen_elsewhere) =
+            canned("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        let redirect: &'static str = Box::leak(
+            format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere}/v1/secret/data/m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .into_boxed_str(),
+        );
+        let (addr, _) = canned(redirect);
+        let r = t.run_env(&GET_M, &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")]);
+        assert_code(&r, 4, &["redirect (HTTP 307)"]);
+        assert!(
+            seen_elsewhere.lock().unwrap().is_empty(),
+            "the other origin was contacted"
+        );
+    }
+);
+
+vaulttest!(
+    a_write_that_may_have_been_applied_is_not_repeated,
+    Case::offline,
+    |t| {
+        t.write("model.bin", b"weights");
+        let answer = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{\"errors\":[\"internal\"]}";
+        let (addr, seen) = canned(answer);
+        let r = t.run_env(
+            &[
+                "vault",
+                "publish",
+                "model.bin",
+                "--path",
+                "m",
+                "--mount",
+                "secret",
+                "--kv-version",
+                "2",
+            ],
+            &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")],
+        );
+        assert_code(
+            &r,
+            3,
+            &["writing secret/m: Vault is temporarily unable to answer (HTTP 500)"],
+        );
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "a 500 on a write is not retried"
+        );
+        // The same answer to a read is retried (reads are idempotent).
+        let (addr, seen) = canned(answer);
+        let r = t.run_env(&GET_M, &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", "x")]);
+        assert_code(&r, 3, &["HTTP 500"]);
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    }
+);
