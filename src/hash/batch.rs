@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use crate::hash::digest::AlgoSet;
 use crate::hash::engine::{hash_open, FileDigests, HashOptions, Tuning};
-use crate::hash::open::{FileError, Follow, OpenFile};
 use crate::hash::open::Seen;
+use crate::hash::open::{FileError, Follow, OpenFile};
 
 /// One file to hash.
 #[derive(Clone, Debug)]

@@ -85,7 +85,6 @@ impl Entry {
     }
 }
 
-
 /// A directory could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: cannot read directory: {}", display_path(.path), io_reason(.source))]

@@ -65,3 +65,35 @@ fn a_command_that_cannot_run_is_126_or_127() {
     assert_eq!(run.code, 2, "{run:#?}");
     not_started(dir, &run);
 }
+
+/// `guard MODEL … -- CMD` takes the model as its first argument, as `verify MODEL` does;
+/// `--model` and `MODELSEAL_MODEL` still work, and the model given twice is a usage error.
+#[test]
+fn the_model_may_be_the_first_argument_as_in_verify() {
+    let f = Fixture::new();
+    let dir = f.path();
+    let args = [
+        "guard",
+        "m",
+        "--signature",
+        "m.sig",
+        "--key",
+        "k.pub",
+        "--",
+        "sh",
+        "-c",
+        super::MARK,
+    ];
+    let run = runs_as_itself(dir, &args, &[]);
+    assert!(
+        run.stderr.starts_with("modelseal: verified m ("),
+        "{run:#?}"
+    );
+    // The positional model wins over the environment, like any flag.
+    runs_as_itself(dir, &args, &[("MODELSEAL_MODEL", "elsewhere")]);
+    let mut both = args.to_vec();
+    both.insert(2, "--model");
+    both.insert(3, "m");
+    let run = assert_refused(dir, &both, 2, &["the model is given twice"]);
+    not_started(dir, &run);
+}

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{assert_code, free_port, unique, vaulttest};
+use super::{assert_code, free_port, library_session, unique, vaulttest};
 use crate::kit::sha256_hex;
 use crate::util::random_bytes;
 
@@ -271,4 +271,48 @@ vaulttest!(verify_against_what_vault_publish_wrote, |t| {
         ],
     );
     assert!(!r.stdout.contains("OK"), "{r:#?}");
+});
+
+// A library user verifies against a Vault record with the same call as against a bundle:
+// the record becomes a manifest, and the one pipeline reports every file.
+vaulttest!(the_library_verifies_a_model_against_a_vault_record, |t| {
+    use modelseal::model::Model;
+    use modelseal::vault::Location;
+    use modelseal::verify::{verify_model, Options, Outcome, Provenance, Reason, Source};
+
+    t.write("m/weights.bin", random_bytes(100_000, 3));
+    t.write("m/config.json", b"{}");
+    let path = format!("secret/{}", unique("libdir"));
+    t.run(&["vault", "publish", "m", "--path", &path]).ok();
+
+    let vault = library_session(t.bao());
+    let model = Model::locate(&t.path().join("m")).unwrap();
+    let read = || Source::VaultRecord(vault.read(&Location::new(&path), None).unwrap());
+    let report = verify_model(&model, &read(), &Options::default(), &()).unwrap();
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(report.verified(), 2);
+    assert_eq!(report.bytes, 100_002);
+    assert!(matches!(
+        &report.provenance,
+        Provenance::Vault {
+            directory: true,
+            field: None,
+            ..
+        }
+    ));
+
+    t.write("m/extra.py", b"import os");
+    let report = verify_model(&model, &read(), &Options::default(), &()).unwrap();
+    assert!(!report.passed());
+    let extra = report.files.iter().find(|f| f.name == "extra.py").unwrap();
+    assert!(
+        matches!(
+            &extra.outcome,
+            Outcome::Failed {
+                reason: Reason::Unlisted,
+                ..
+            }
+        ),
+        "{extra:?}"
+    );
 });

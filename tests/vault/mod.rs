@@ -515,3 +515,24 @@ pub fn pubkey_args<'a>(mount: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<
     args.extend_from_slice(extra);
     args
 }
+
+/// A library session (no CLI) logged in to `bao` with its root token.
+pub fn library_session(bao: &Bao) -> modelseal::vault::Vault {
+    use modelseal::env::Env;
+    use modelseal::vault::{AuthChoice, Settings};
+    let addr = bao.addr.clone();
+    let token = bao.token.clone();
+    let var = move |k: &str| match k {
+        "VAULT_ADDR" => Some(addr.clone().into()),
+        "VAULT_TOKEN" => Some(token.clone().into()),
+        _ => None,
+    };
+    let (settings, _) = Settings::from_env(
+        &Env::new(&var),
+        None,
+        &AuthChoice::Token,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    modelseal::vault::Vault::connect(settings).unwrap()
+}

@@ -9,31 +9,11 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::json;
 
 use super::{
-    assert_code, free_port, pubkey_args, transit_key, transit_sign, unique, vaulttest, Bao, Case,
+    assert_code, free_port, library_session, pubkey_args, transit_key, transit_sign, unique,
+    vaulttest, Case,
 };
 use crate::kit::sha256_hex;
 use crate::util::random_bytes;
-
-/// A library session against `bao` with its root token.
-fn library_session(bao: &Bao) -> modelseal::vault::Vault {
-    use modelseal::env::Env;
-    use modelseal::vault::{AuthChoice, Settings};
-    let addr = bao.addr.clone();
-    let token = bao.token.clone();
-    let var = move |k: &str| match k {
-        "VAULT_ADDR" => Some(addr.clone().into()),
-        "VAULT_TOKEN" => Some(token.clone().into()),
-        _ => None,
-    };
-    let (settings, _) = Settings::from_env(
-        &Env::new(&var),
-        None,
-        &AuthChoice::Token,
-        std::time::Duration::from_secs(5),
-    )
-    .unwrap();
-    modelseal::vault::Vault::connect(settings).unwrap()
-}
 
 /// `vault pubkey KEY --transit-mount MOUNT [--version V]`: must succeed with one PEM key.
 fn pubkey(t: &Case, mount: &str, key: &str, version: Option<&str>) -> VerifyingKey {

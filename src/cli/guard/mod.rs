@@ -219,7 +219,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         conn: &args.vault_conn,
     };
     let bar = LazyBar::new(global.progress, false);
-    let result = sources::run(&request, &bar);
+    let result = super::on_pool(|| sources::run(&request, &bar));
     bar.finish();
     let report = result?.map_err(|e| report::stopped(e, false))?;
     if !report.passed() {
