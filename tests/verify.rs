@@ -435,5 +435,5 @@ fn library_api_signs_and_verifies_without_the_cli() {
     let modelseal::verify::Provenance::Signed { root_digest, .. } = report.provenance else {
         panic!("{:?}", report.provenance)
     };
-    assert_eq!(root_digest.bytes, signed.root_digest);
+    assert_eq!(root_digest.unwrap().bytes, signed.root_digest);
 }

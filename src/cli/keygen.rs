@@ -16,6 +16,8 @@ pub enum KeyTypeArg {
     EcdsaP256,
     /// ECDSA P-384.
     EcdsaP384,
+    /// ECDSA P-521 (SHA-512).
+    EcdsaP521,
 }
 
 impl From<KeyTypeArg> for KeyType {
@@ -24,6 +26,7 @@ impl From<KeyTypeArg> for KeyType {
             KeyTypeArg::Ed25519 => KeyType::Ed25519,
             KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
             KeyTypeArg::EcdsaP384 => KeyType::EcdsaP384,
+            KeyTypeArg::EcdsaP521 => KeyType::EcdsaP521,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! problem (file, check, expected, found), then the summary as the error.
 
 use modelseal::oms::statement::StatementError;
-use modelseal::oms::trust::AuthError;
-use modelseal::verify::{BundleProblem, Outcome, Report, VerifyError};
+use modelseal::oms::trust::{rfc3339, AuthError, Signer};
+use modelseal::verify::{BundleProblem, Outcome, Provenance, Report, VerifyError};
 use serde_json::json;
 
 use super::Error;
@@ -68,4 +68,24 @@ pub fn failures(report: &Report) -> Error {
         plural(failed, "problem", "problems"),
         plural(verified, "file", "files")
     ))
+}
+
+/// What a person should know even when verification passed: a signing certificate that has
+/// expired since (the chain was checked when it was issued, as the reference does).
+pub fn warnings(report: &Report) {
+    if let Provenance::Signed {
+        signer: Signer::Certificate(c),
+        ..
+    } = &report.provenance
+    {
+        if c.expired {
+            eprintln!(
+                "modelseal: warning: the signing certificate ({}) expired on {}; its chain was \
+                 checked at its notBefore ({}), when it signed",
+                c.subject,
+                rfc3339(c.not_after),
+                rfc3339(c.not_before)
+            );
+        }
+    }
 }

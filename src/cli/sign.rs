@@ -6,12 +6,14 @@ use modelseal::escape::display_path;
 use modelseal::exit::Exit;
 use modelseal::hash::digest::Algorithm;
 use modelseal::keys::file::read_key_text;
+use modelseal::keys::file::read_trust_file;
 use modelseal::keys::{pem_is_encrypted, KeyType, PrivateKey};
 use modelseal::model::paths::ResourceOrder;
 use modelseal::model::Model;
 use modelseal::oms::constants::DEFAULT_SIGNATURE_NAME;
 use modelseal::oms::sign::{
-    sign_model_with_progress, sums, PaeSigner, SignError, SignOptions, SingleFileName,
+    certificate_chain, sign_model_with_progress, sums, PaeSigner, SignError, SignOptions,
+    SingleFileName,
 };
 use modelseal::write::{write_atomic, Replace};
 
@@ -40,6 +42,14 @@ pub struct SignArgs {
     /// Private key (PKCS#8 PEM, plain or encrypted; SEC1 EC keys too).
     #[arg(long, value_name = "KEY")]
     pub key: Option<PathBuf>,
+    /// Certificate mode: the signing certificate (PEM) of --key's public key, written in the
+    /// bundle instead of the key's hint (as `model_signing sign certificate`).
+    #[arg(long, value_name = "CERT", requires = "key")]
+    pub certificate: Option<PathBuf>,
+    /// Certificate mode: certificates (PEM) of the signing certificate's chain, written after
+    /// it in this order. Repeatable, and a file may hold several.
+    #[arg(long, value_name = "PEM", requires = "certificate")]
+    pub certificate_chain: Vec<PathBuf>,
     /// Where to write the bundle (default: model.sig in the model directory, or beside a file).
     #[arg(long, short = 'o', value_name = "SIG")]
     pub output: Option<PathBuf>,
@@ -67,7 +77,7 @@ pub struct SignArgs {
     pub passphrase_file: Option<PathBuf>,
     /// Sign with this Vault/OpenBao Transit key (type ed25519) instead of a key file; the
     /// private key never leaves Vault. Its latest version signs; the bundle's hint names it.
-    #[arg(long, value_name = "KEY", conflicts_with_all = ["key", "passphrase_file"])]
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["key", "passphrase_file", "certificate"])]
     pub vault_transit: Option<String>,
     /// Mount of the Transit engine.
     #[arg(
@@ -152,7 +162,12 @@ fn sign_error(e: SignError) -> Error {
 }
 
 /// Everything `sign` does once it has a signer.
-fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> Result<Exit> {
+fn sign_with(
+    args: &SignArgs,
+    signer: &dyn PaeSigner,
+    certificates: Option<Vec<Vec<u8>>>,
+    global: &Global,
+) -> Result<Exit> {
     // A missing model is the user's mistake here, not a failed check.
     let model = Model::locate(&args.model).map_err(|e| Error::from(e).with_exit(Exit::Usage))?;
     let key_type = signer
@@ -182,6 +197,7 @@ fn sign_with(args: &SignArgs, signer: &dyn PaeSigner, global: &Global) -> Result
         },
         single_file_name: SingleFileName::Dot,
         signature_rel: None,
+        certificates,
         ignore: Vec::new(),
         allow_secrets: Vec::new(),
     };
@@ -255,11 +271,28 @@ pub fn run(args: SignArgs, global: &Global) -> Result<Exit> {
             name: name.clone(),
         };
         let signer = modelseal::vault::TransitSigner::new(&vault, key)?;
-        return sign_with(&args, &signer, global);
+        return sign_with(&args, &signer, None, global);
     }
     let Some(key_path) = &args.key else {
         return Err(Error::usage("sign needs --key KEY"));
     };
+    // Files are read and checked before a passphrase is asked for.
+    let certificates = match &args.certificate {
+        Some(leaf) => Some((
+            (display_path(leaf), read_trust_file(leaf)?),
+            args.certificate_chain
+                .iter()
+                .map(|p| Ok((display_path(p), read_trust_file(p)?)))
+                .collect::<Result<Vec<_>>>()?,
+        )),
+        None => None,
+    };
     let key = load_private_key(key_path, args.passphrase_file.as_deref())?;
-    sign_with(&args, &key, global)
+    let chain = match &certificates {
+        Some(((name, leaf), chain)) => {
+            Some(certificate_chain(&key.public_key(), (name, leaf), chain)?)
+        }
+        None => None,
+    };
+    sign_with(&args, &key, chain, global)
 }

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use modelseal::escape::display_path;
 use modelseal::hash::digest::{Algorithm, Digest};
-use modelseal::keys::file::read_key_text;
+use modelseal::keys::file::{read_key_text, read_trust_file};
 use modelseal::keys::PublicKey;
 use modelseal::model::Model;
 use modelseal::oms::bundle::read_bundle;
-use modelseal::oms::trust::TrustedKeys;
+use modelseal::oms::trust::{CertificateChain, IdentityRule, Sigstore, Trust, TrustedKeys};
 use modelseal::progress::ProgressSink;
 use modelseal::vault::record::pinned_root;
 use modelseal::verify::{self, Bundle, Checkfile, Options, Pin, Report, Source};
@@ -28,11 +28,108 @@ pub struct VaultRead {
     pub version: Option<u64>,
 }
 
+/// Who may have signed: the trust options as given (`--key`, `--certificate-chain`,
+/// `--identity`/`--identity-regexp` with `--issuer`, `--trusted-root`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustSpec {
+    pub keys: Vec<PathBuf>,
+    pub chains: Vec<PathBuf>,
+    pub identity: Option<String>,
+    pub identity_regexp: Option<String>,
+    pub issuer: Option<String>,
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl TrustSpec {
+    /// No trust option at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.chains.is_empty()
+            && self.identity.is_none()
+            && self.identity_regexp.is_none()
+            && self.issuer.is_none()
+            && self.trusted_root.is_none()
+    }
+
+    /// The Sigstore identity rule and issuer, when given (both, or neither).
+    fn identity(&self) -> Result<Option<(IdentityRule, String)>> {
+        let rule = match (&self.identity, &self.identity_regexp) {
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(
+                    "--identity and --identity-regexp: give one of them",
+                ))
+            }
+            (Some(id), None) => Some(IdentityRule::Exact(id.clone())),
+            (None, Some(re)) => Some(IdentityRule::Regex(
+                regex::RegexBuilder::new(re)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| Error::usage(format!("--identity-regexp {re:?}: {e}")))?,
+            )),
+            (None, None) => None,
+        };
+        match (rule, &self.issuer) {
+            (Some(rule), Some(issuer)) => Ok(Some((rule, issuer.clone()))),
+            (None, None) if self.trusted_root.is_some() => Err(Error::usage(
+                "--trusted-root goes with --identity ID and --issuer URL (Sigstore keyless)",
+            )),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(Error::usage(
+                "--identity needs --issuer URL: the OIDC issuer that vouched for the identity",
+            )),
+            (None, Some(_)) => Err(Error::usage(
+                "--issuer needs --identity ID (or --identity-regexp RE): whom the issuer vouched for",
+            )),
+        }
+    }
+
+    /// The trust policy: each option given, read and checked (a bad file is exit 2).
+    pub fn load(&self) -> Result<Trust> {
+        let mut trust = Trust::default();
+        if !self.keys.is_empty() {
+            trust.keys = Some(TrustedKeys::new(load_keys(&self.keys)?));
+        }
+        if !self.chains.is_empty() {
+            let files = self
+                .chains
+                .iter()
+                .map(|p| Ok((display_path(p), read_trust_file(p)?)))
+                .collect::<Result<Vec<_>>>()?;
+            trust.chain = Some(
+                CertificateChain::from_pem(&files)
+                    .map_err(|e| Error::usage(format!("--certificate-chain: {e}")))?,
+            );
+        }
+        if let Some((rule, issuer)) = self.identity()? {
+            if let IdentityRule::Regex(re) = &rule {
+                let p = re.as_str();
+                if !(p.starts_with('^') && p.ends_with('$')) {
+                    eprintln!(
+                        "modelseal: warning: --identity-regexp {p:?} is not anchored (^...$): \
+                         it accepts any identity that contains a match"
+                    );
+                }
+            }
+            trust.sigstore = Some(match &self.trusted_root {
+                None => Sigstore::production(rule, issuer),
+                Some(path) => {
+                    let text = read_trust_file(path)?;
+                    let text = String::from_utf8(text).map_err(|_| {
+                        Error::usage(format!("{}: not UTF-8 JSON", display_path(path)))
+                    })?;
+                    Sigstore::new(&text, &display_path(path), rule, issuer)?
+                }
+            });
+        }
+        Ok(trust)
+    }
+}
+
 /// What the user named as the source of expected digests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceSpec {
-    /// A signed bundle and the keys trusted to have signed it.
-    Signature { bundle: PathBuf, keys: Vec<PathBuf> },
+    /// A signed bundle and who is trusted to have signed it.
+    Signature { bundle: PathBuf, trust: TrustSpec },
     /// One literal digest for a single-file model.
     Digest(Digest),
     /// A checkfile listing every file of the model.
@@ -68,8 +165,8 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>> {
 /// secret is fetched. Vault comes first of all, so an outage fails before any hashing.
 pub fn load(spec: &SourceSpec, pin: Option<&VaultRead>, conn: &VaultConnArgs) -> Result<Source> {
     Ok(match spec {
-        SourceSpec::Signature { bundle, keys } => {
-            let trusted = load_keys(keys)?;
+        SourceSpec::Signature { bundle, trust } => {
+            let trust = trust.load()?;
             let bytes = read_bundle(bundle)?;
             let pin = match pin {
                 Some(read) => {
@@ -84,7 +181,7 @@ pub fn load(spec: &SourceSpec, pin: Option<&VaultRead>, conn: &VaultConnArgs) ->
             Source::Bundle(Bundle {
                 bytes,
                 path: Some(bundle.clone()),
-                trust: Box::new(TrustedKeys::new(trusted)),
+                trust: Box::new(trust),
                 pin,
             })
         }

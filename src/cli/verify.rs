@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use modelseal::exit::Exit;
 use modelseal::hash::digest::parse_expected;
+use modelseal::oms::trust::{rfc3339, Signer};
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
-use super::sources::{self, Request, SourceSpec, VaultRead};
+use super::sources::{self, Request, SourceSpec, TrustSpec, VaultRead};
 use super::vault::args::VaultConnArgs;
 use super::{Error, Global, Result};
 
@@ -25,6 +26,23 @@ pub struct VerifyArgs {
     /// A trusted public key (SubjectPublicKeyInfo PEM). Repeatable: any one may verify.
     #[arg(long, value_name = "PUB", conflicts_with = "expect")]
     pub key: Vec<PathBuf>,
+    /// Certificate mode: PEM certificates; the self-issued ones are trusted roots, the others
+    /// intermediates. Repeatable, and a file may hold several.
+    #[arg(long, value_name = "PEM", conflicts_with = "expect")]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Sigstore keyless: the signer's identity (the certificate's email or URI), exactly.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["expect", "identity_regexp"])]
+    pub identity: Option<String>,
+    /// Sigstore keyless: a regular expression the identity must match (as cosign's
+    /// --certificate-identity-regexp; anchor it with ^...$).
+    #[arg(long, value_name = "RE", conflicts_with = "expect")]
+    pub identity_regexp: Option<String>,
+    /// Sigstore keyless: the OIDC issuer that vouched for the identity, exactly.
+    #[arg(long, value_name = "URL", conflicts_with = "expect")]
+    pub issuer: Option<String>,
+    /// Sigstore keyless: this trusted root instead of the built-in public-good one.
+    #[arg(long, value_name = "FILE", conflicts_with = "expect")]
+    pub trusted_root: Option<PathBuf>,
     /// JSON Lines on stdout: one object per file, then a summary.
     #[arg(long)]
     pub json: bool,
@@ -38,7 +56,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "ALGO:HEX")]
     pub expect: Option<String>,
     /// Read the expected digests from this Vault/OpenBao KV secret (instead of a bundle).
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "expect", "vault_pin", "json", "ignore_unsigned_files", "ignore_paths"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "certificate_chain", "identity", "identity_regexp", "issuer", "trusted_root", "expect", "vault_pin", "json", "ignore_unsigned_files", "ignore_paths"])]
     pub vault: Option<String>,
     /// After the signature checks, the bundle's root digest must equal the one pinned in this
     /// KV secret (field root_sha256, as `vault publish --signature` writes): rollback protection.
@@ -81,12 +99,23 @@ fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
             "verify needs --signature SIG and --key PUB (or --expect ALGO:HEX)",
         ));
     };
-    if args.key.is_empty() {
-        return Err(Error::usage("verify needs at least one --key PUB"));
+    let trust = TrustSpec {
+        keys: args.key.clone(),
+        chains: args.certificate_chain.clone(),
+        identity: args.identity.clone(),
+        identity_regexp: args.identity_regexp.clone(),
+        issuer: args.issuer.clone(),
+        trusted_root: args.trusted_root.clone(),
+    };
+    if trust.is_empty() {
+        return Err(Error::usage(
+            "verify needs at least one --key PUB (or --certificate-chain PEM, or --identity ID \
+             with --issuer URL for Sigstore keyless)",
+        ));
     }
     let source = SourceSpec::Signature {
         bundle: bundle.clone(),
-        keys: args.key.clone(),
+        trust,
     };
     Ok((source, args.vault_pin.as_ref().map(read)))
 }
@@ -105,6 +134,7 @@ pub fn run(args: VerifyArgs, global: &Global) -> Result<Exit> {
     let result = sources::run(&request, &bar);
     bar.finish();
     let report = result?.map_err(|e| report::stopped(e, args.json))?;
+    report::warnings(&report);
     print(&report, args.json)
 }
 
@@ -139,10 +169,17 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
     match &report.provenance {
         Provenance::Signed {
             subject,
-            root_digest,
+            root_digest: Some(root),
             signer,
             ..
-        } => println!("verified {files} of {subject} (root digest {root_digest}, {signer})"),
+        } => println!("verified {files} of {subject} (root digest {root}, {signer})"),
+        Provenance::Signed {
+            root_digest: None,
+            signer,
+            ..
+        } => {
+            println!("verified {files} (a model_signing 0.2.0 statement: no root digest; {signer})")
+        }
         Provenance::Vault {
             secret,
             directory: true,
@@ -187,12 +224,34 @@ fn print_json(report: &Report) {
         ..
     } = &report.provenance
     {
-        let modelseal::oms::trust::Signer::Key { hint, scheme, .. } = signer;
         summary["subject"] = json!(subject);
-        summary["root_digest"] = json!(root_digest.prefixed());
+        summary["root_digest"] = json!(root_digest.map(|d| d.prefixed()));
         summary["hash_type"] = json!(hash_type.name());
-        summary["key_hint"] = json!(hint);
-        summary["scheme"] = json!(scheme.name());
+        if let Signer::Key { hint, scheme, .. } = signer {
+            summary["key_hint"] = json!(hint);
+            summary["scheme"] = json!(scheme.name());
+        }
+        summary["signer"] = signer_json(signer);
     }
     println!("{summary}");
+}
+
+/// Who signed, for machines: the method and what identifies the signer under it.
+pub fn signer_json(signer: &Signer) -> serde_json::Value {
+    match signer {
+        Signer::Key {
+            key_type,
+            hint,
+            scheme,
+        } => json!({"method": "key", "key_type": key_type.name(), "key_fingerprint": hint,
+            "scheme": scheme.name()}),
+        Signer::Certificate(c) => json!({"method": "certificate", "subject": c.subject,
+            "issuer": c.issuer, "fingerprint": c.fingerprint,
+            "not_before": rfc3339(c.not_before), "not_after": rfc3339(c.not_after),
+            "expired": c.expired, "scheme": c.scheme.name()}),
+        Signer::Sigstore(s) => json!({"method": "sigstore", "identity": s.identity,
+            "oidc_issuer": s.issuer, "log_index": s.log_index,
+            "integrated_time": s.integrated_time.map(rfc3339),
+            "rfc3161_timestamps": s.timestamps}),
+    }
 }

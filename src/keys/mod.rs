@@ -27,6 +27,7 @@ pub enum KeyType {
     Ed25519,
     EcdsaP256,
     EcdsaP384,
+    EcdsaP521,
 }
 
 impl KeyType {
@@ -35,6 +36,7 @@ impl KeyType {
             KeyType::Ed25519 => "ed25519",
             KeyType::EcdsaP256 => "ecdsa-p256",
             KeyType::EcdsaP384 => "ecdsa-p384",
+            KeyType::EcdsaP521 => "ecdsa-p521",
         }
     }
 }
@@ -56,6 +58,11 @@ pub enum Scheme {
     EcdsaP256Sha256,
     /// ECDSA P-384 with SHA-384, DER signature.
     EcdsaP384Sha384,
+    /// ECDSA P-521 with SHA-512, DER signature.
+    EcdsaP521Sha512,
+    /// ECDSA over model_signing 0.2.0's mis-encoded PAE (see
+    /// [`crate::oms::dsse::pae_compat`]): accepted only for the statements of that release.
+    EcdsaLegacyPae,
 }
 
 impl Scheme {
@@ -65,6 +72,8 @@ impl Scheme {
             Scheme::Ed25519ph => "ed25519ph",
             Scheme::EcdsaP256Sha256 => "ecdsa-p256-sha256",
             Scheme::EcdsaP384Sha384 => "ecdsa-p384-sha384",
+            Scheme::EcdsaP521Sha512 => "ecdsa-p521-sha512",
+            Scheme::EcdsaLegacyPae => "ecdsa-legacy-pae",
         }
     }
 }
@@ -78,9 +87,9 @@ pub enum KeyError {
     SeveralPem(&'static str),
     #[error("malformed PEM: {0}")]
     Pem(String),
-    #[error("not an Ed25519, ECDSA P-256 or ECDSA P-384 public key (SubjectPublicKeyInfo)")]
+    #[error("not an Ed25519 or ECDSA P-256, P-384 or P-521 public key (SubjectPublicKeyInfo)")]
     UnsupportedPublic,
-    #[error("not an Ed25519, ECDSA P-256 or ECDSA P-384 private key (PKCS#8 or SEC1)")]
+    #[error("not an Ed25519 or ECDSA P-256, P-384 or P-521 private key (PKCS#8 or SEC1)")]
     UnsupportedPrivate,
     #[error("weak Ed25519 public key (small-order point) refused")]
     Weak,
@@ -99,12 +108,23 @@ impl HasExit for KeyError {
 }
 
 /// A public key trusted (or to be checked) for verification.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    /// P-521 keeps its point too: `p521`'s verifying key has no SubjectPublicKeyInfo encoding.
+    P521(p521::ecdsa::VerifyingKey, p521::PublicKey),
 }
+
+/// Two keys are equal when their SubjectPublicKeyInfo encodings are.
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.to_spki_der() == other.to_spki_der()
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,6 +170,9 @@ impl PublicKey {
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(PublicKey::P384(k));
         }
+        if let Ok(k) = p521::PublicKey::from_public_key_der(der) {
+            return Ok(PublicKey::p521(k));
+        }
         Err(KeyError::UnsupportedPublic)
     }
 
@@ -157,6 +180,12 @@ impl PublicKey {
     pub fn from_ed25519_bytes(bytes: &[u8; 32]) -> Result<PublicKey, KeyError> {
         let k = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::Weak)?;
         PublicKey::ed25519_checked(k)
+    }
+
+    fn p521(k: p521::PublicKey) -> PublicKey {
+        let verifying = p521::ecdsa::VerifyingKey::from_affine(*k.as_affine())
+            .expect("a valid public key is a valid verifying key");
+        PublicKey::P521(verifying, k)
     }
 
     fn ed25519_checked(k: ed25519_dalek::VerifyingKey) -> Result<PublicKey, KeyError> {
@@ -171,6 +200,7 @@ impl PublicKey {
             PublicKey::Ed25519(_) => KeyType::Ed25519,
             PublicKey::P256(_) => KeyType::EcdsaP256,
             PublicKey::P384(_) => KeyType::EcdsaP384,
+            PublicKey::P521(..) => KeyType::EcdsaP521,
         }
     }
 
@@ -180,6 +210,7 @@ impl PublicKey {
             PublicKey::Ed25519(k) => k.to_public_key_der(),
             PublicKey::P256(k) => k.to_public_key_der(),
             PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::P521(_, k) => k.to_public_key_der(),
         };
         doc.expect("a valid key always encodes").into_vec()
     }
@@ -197,7 +228,8 @@ impl PublicKey {
 
     /// Verify `signature` over `message` with the schemes this key type allows: Ed25519 keys
     /// strictly (pure, then Ed25519ph: domain-separated, so trying both is safe); ECDSA keys
-    /// with DER signatures over SHA-256 (P-256) or SHA-384 (P-384).
+    /// with DER signatures over SHA-256 (P-256), SHA-384 (P-384) or SHA-512 (P-521), the hash
+    /// each curve pairs with (as the reference `model_signing` and the OMS registry use).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Option<Scheme> {
         match self {
             PublicKey::Ed25519(k) => {
@@ -222,6 +254,29 @@ impl PublicKey {
                     .ok()
                     .map(|_| Scheme::EcdsaP384Sha384)
             }
+            PublicKey::P521(k, _) => {
+                let sig = p521::ecdsa::Signature::from_der(signature).ok()?;
+                k.verify(message, &sig)
+                    .ok()
+                    .map(|_| Scheme::EcdsaP521Sha512)
+            }
+        }
+    }
+
+    /// Verify an ECDSA signature over the SHA-256 of `message`, whatever the curve: how
+    /// model_signing 0.2.0 signed (its hash was fixed, not the curve's). Only for the legacy
+    /// statements of that release.
+    pub fn verify_ecdsa_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let digest = Sha256::digest(message);
+        match self {
+            PublicKey::Ed25519(_) => false,
+            PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
+            PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
+            PublicKey::P521(k, _) => p521::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
         }
     }
 }
@@ -235,6 +290,8 @@ enum PrivateInner {
     Ed25519(ed25519_dalek::SigningKey),
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    /// P-521 keeps its secret scalar too, for PKCS#8 encoding.
+    P521(p521::ecdsa::SigningKey, p521::SecretKey),
 }
 
 impl fmt::Debug for PrivateKey {
@@ -250,6 +307,12 @@ pub fn pem_is_encrypted(text: &str) -> bool {
     text.contains(&format!("-----BEGIN {PEM_ENCRYPTED_PRIVATE_KEY}-----"))
 }
 
+fn p521_inner(secret: p521::SecretKey) -> PrivateInner {
+    let signing = p521::ecdsa::SigningKey::from_bytes(&secret.to_bytes())
+        .expect("a valid secret key is a valid signing key");
+    PrivateInner::P521(signing, secret)
+}
+
 impl PrivateKey {
     /// A fresh key from the operating system's random source.
     pub fn generate(key_type: KeyType) -> PrivateKey {
@@ -259,6 +322,7 @@ impl PrivateKey {
             }
             KeyType::EcdsaP256 => PrivateInner::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
             KeyType::EcdsaP384 => PrivateInner::P384(p384::ecdsa::SigningKey::random(&mut OsRng)),
+            KeyType::EcdsaP521 => p521_inner(p521::SecretKey::random(&mut OsRng)),
         };
         PrivateKey { inner }
     }
@@ -286,6 +350,11 @@ impl PrivateKey {
                     inner: PrivateInner::P384(k.into()),
                 });
             }
+            if let Ok(k) = p521::SecretKey::from_sec1_der(&der) {
+                return Ok(PrivateKey {
+                    inner: p521_inner(k),
+                });
+            }
             return Err(KeyError::UnsupportedPrivate);
         }
         let der = Zeroizing::new(pem_block(text, PEM_PRIVATE_KEY)?);
@@ -300,6 +369,8 @@ impl PrivateKey {
             PrivateInner::P256(k)
         } else if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
             PrivateInner::P384(k)
+        } else if let Ok(k) = p521::SecretKey::from_pkcs8_der(der) {
+            p521_inner(k)
         } else {
             return Err(KeyError::UnsupportedPrivate);
         };
@@ -317,6 +388,7 @@ impl PrivateKey {
             PrivateInner::Ed25519(_) => KeyType::Ed25519,
             PrivateInner::P256(_) => KeyType::EcdsaP256,
             PrivateInner::P384(_) => KeyType::EcdsaP384,
+            PrivateInner::P521(..) => KeyType::EcdsaP521,
         }
     }
 
@@ -325,6 +397,7 @@ impl PrivateKey {
             PrivateInner::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
             PrivateInner::P256(k) => PublicKey::P256(*k.verifying_key()),
             PrivateInner::P384(k) => PublicKey::P384(*k.verifying_key()),
+            PrivateInner::P521(_, k) => PublicKey::p521(k.public_key()),
         }
     }
 
@@ -340,6 +413,10 @@ impl PrivateKey {
                 let sig: p384::ecdsa::Signature = k.sign(message);
                 sig.to_der().as_bytes().to_vec()
             }
+            PrivateInner::P521(k, _) => {
+                let sig: p521::ecdsa::Signature = k.sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
         }
     }
 
@@ -353,6 +430,7 @@ impl PrivateKey {
             .to_pkcs8_der(),
             PrivateInner::P256(k) => k.to_pkcs8_der(),
             PrivateInner::P384(k) => k.to_pkcs8_der(),
+            PrivateInner::P521(_, k) => k.to_pkcs8_der(),
         };
         doc.map_err(|e| KeyError::Encode(e.to_string()))
     }
@@ -395,7 +473,12 @@ mod tests {
 
     #[test]
     fn every_type_signs_and_verifies_and_round_trips() {
-        for t in [KeyType::Ed25519, KeyType::EcdsaP256, KeyType::EcdsaP384] {
+        for t in [
+            KeyType::Ed25519,
+            KeyType::EcdsaP256,
+            KeyType::EcdsaP384,
+            KeyType::EcdsaP521,
+        ] {
             let key = PrivateKey::generate(t);
             let public = key.public_key();
             let sig = key.sign(b"message");

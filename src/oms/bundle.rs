@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
 use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
-use crate::oms::constants::{BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
+use crate::oms::constants::{
+    BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE_V03_NEW, MAX_BUNDLE_BYTES, MAX_CHAIN, MAX_TLOG_ENTRIES,
+};
 
 /// Why a bundle was refused before any signature was checked.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +32,7 @@ pub enum BundleError {
     Json(String),
     #[error("bundle mediaType is {found:?}, expected {BUNDLE_MEDIA_TYPE:?}")]
     MediaType { found: String },
-    #[error(
-        "bundle has no publicKey verification material ({0}); only key-based bundles are supported"
-    )]
+    #[error("bundle verification material is not supported: {0}")]
     Unsupported(&'static str),
     #[error("bundle field {field} is not valid standard base64")]
     Base64 { field: &'static str },
@@ -40,6 +40,14 @@ pub enum BundleError {
     SignatureCount(usize),
     #[error("bundle carries both a public key and a certificate")]
     Ambiguous,
+    #[error("bundle carries both a certificate and an x509CertificateChain")]
+    TwoChains,
+    #[error("bundle's certificate chain is empty")]
+    EmptyChain,
+    #[error("bundle's certificate chain has {0} certificates, over the limit of {MAX_CHAIN}")]
+    LongChain(usize),
+    #[error("bundle has {0} transparency-log entries, over the limit of {MAX_TLOG_ENTRIES}")]
+    ManyEntries(usize),
     #[error("bundle publicKey has both a hint and rawBytes/keyDetails")]
     KeyMaterial,
     #[error("bundle publicKey has keyDetails without rawBytes")]
@@ -81,10 +89,23 @@ struct RawBundle {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawMaterial {
     public_key: Option<RawPublicKey>,
-    certificate: Option<IgnoredAny>,
-    x509_certificate_chain: Option<IgnoredAny>,
+    certificate: Option<RawCertificate>,
+    x509_certificate_chain: Option<RawChain>,
+    /// Checked by the Sigstore policy (with the rest of the bundle), only counted here.
     tlog_entries: Option<Vec<IgnoredAny>>,
     timestamp_verification_data: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawCertificate {
+    raw_bytes: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChain {
+    certificates: Vec<RawCertificate>,
 }
 
 #[derive(Deserialize)]
@@ -127,14 +148,30 @@ pub enum KeyMaterial {
     Absent,
 }
 
+/// What the bundle carries to verify its signature with. Never trusted by itself: a trust
+/// policy decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Material {
+    /// A public key's hint or inline key (key mode).
+    Key(KeyMaterial),
+    /// X.509 certificates in DER, the signing (leaf) certificate first: certificate mode, or
+    /// a Fulcio certificate in Sigstore keyless mode.
+    Certificates(Vec<Vec<u8>>),
+}
+
 /// A bundle that parsed strictly. Its payload is not yet authenticated.
 #[derive(Clone, Debug)]
 pub struct CheckedBundle {
+    pub media_type: String,
     pub payload_type: String,
     /// The exact decoded payload bytes: the signature covers these, and these are parsed.
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
-    pub key: KeyMaterial,
+    pub material: Material,
+    /// Transparency-log entries (Sigstore keyless): verified by the Sigstore policy.
+    pub tlog_entries: usize,
+    /// Whether the bundle carries timestamp verification data.
+    pub timestamped: bool,
 }
 
 fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, BundleError> {
@@ -143,7 +180,25 @@ fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, BundleError> {
         .map_err(|_| BundleError::Base64 { field })
 }
 
+fn key_material(pk: RawPublicKey) -> Result<KeyMaterial, BundleError> {
+    Ok(match (pk.hint, pk.raw_bytes, pk.key_details) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(BundleError::KeyMaterial),
+        (Some(hint), None, None) => KeyMaterial::Hint(hint),
+        (None, Some(raw), details) => KeyMaterial::RawBytes {
+            pem: b64("verificationMaterial.publicKey.rawBytes", &raw)?,
+            details,
+        },
+        (None, None, Some(_)) => return Err(BundleError::KeyDetailsAlone),
+        (None, None, None) => KeyMaterial::Absent,
+    })
+}
+
 impl CheckedBundle {
+    /// Signed in Sigstore keyless mode: a certificate and transparency-log entries.
+    pub fn is_keyless(&self) -> bool {
+        matches!(self.material, Material::Certificates(_)) && self.tlog_entries > 0
+    }
+
     /// Parse bundle bytes strictly: exact JSON shape, no unknown fields, no trailing data.
     pub fn parse(bytes: &[u8]) -> Result<CheckedBundle, BundleError> {
         if bytes.len() as u64 > MAX_BUNDLE_BYTES {
@@ -156,61 +211,73 @@ impl CheckedBundle {
         }
         let raw: RawBundle =
             serde_json::from_slice(bytes).map_err(|e| BundleError::Json(e.to_string()))?;
-        if raw.media_type != BUNDLE_MEDIA_TYPE {
+        let material = raw.verification_material;
+        let tlog_entries = material.tlog_entries.as_ref().map_or(0, Vec::len);
+        if tlog_entries > MAX_TLOG_ENTRIES {
+            return Err(BundleError::ManyEntries(tlog_entries));
+        }
+        let timestamped = material.timestamp_verification_data.is_some();
+        let certificates = match (material.certificate, material.x509_certificate_chain) {
+            (Some(_), Some(_)) => return Err(BundleError::TwoChains),
+            (Some(c), None) => Some(vec![c]),
+            (None, Some(chain)) => Some(chain.certificates),
+            (None, None) => None,
+        };
+        // Sigstore keyless bundles may use the newer spelling of the v0.3 media type (as
+        // sigstore-python and model_signing's keyless verifier accept); key and certificate
+        // bundles only the one model_signing writes and requires.
+        let keyless = certificates.is_some() && tlog_entries > 0;
+        if raw.media_type != BUNDLE_MEDIA_TYPE
+            && !(keyless && raw.media_type == BUNDLE_MEDIA_TYPE_V03_NEW)
+        {
             return Err(BundleError::MediaType {
                 found: raw.media_type,
             });
         }
-        let material = raw.verification_material;
-        let certificate =
-            material.certificate.is_some() || material.x509_certificate_chain.is_some();
-        let tlog = material
-            .tlog_entries
-            .as_ref()
-            .is_some_and(|t| !t.is_empty());
-        let public_key = match material.public_key {
-            Some(_) if certificate => return Err(BundleError::Ambiguous),
-            Some(_) if tlog => {
-                return Err(BundleError::Unsupported("it has transparency-log entries"))
-            }
-            Some(_) if material.timestamp_verification_data.is_some() => {
-                return Err(BundleError::Unsupported(
-                    "it has timestamp verification data",
-                ))
-            }
-            Some(pk) => pk,
-            None if certificate => {
-                return Err(BundleError::Unsupported("it carries a certificate"))
-            }
-            None => {
-                return Err(BundleError::Unsupported(
-                    "no publicKey verification material",
-                ))
-            }
-        };
-        let key = match (
-            public_key.hint,
-            public_key.raw_bytes,
-            public_key.key_details,
-        ) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(BundleError::KeyMaterial),
-            (Some(hint), None, None) => KeyMaterial::Hint(hint),
-            (None, Some(raw), details) => KeyMaterial::RawBytes {
-                pem: b64("verificationMaterial.publicKey.rawBytes", &raw)?,
-                details,
-            },
-            (None, None, Some(_)) => return Err(BundleError::KeyDetailsAlone),
-            (None, None, None) => KeyMaterial::Absent,
-        };
+        let material =
+            match (material.public_key, certificates) {
+                (Some(_), Some(_)) => return Err(BundleError::Ambiguous),
+                (Some(_), None) if tlog_entries > 0 => return Err(BundleError::Unsupported(
+                    "a public key with transparency-log entries (a managed-key Sigstore bundle: \
+                     use verify-blob)",
+                )),
+                (Some(_), None) if timestamped => {
+                    return Err(BundleError::Unsupported(
+                        "a public key with timestamp verification data",
+                    ))
+                }
+                (Some(pk), None) => Material::Key(key_material(pk)?),
+                (None, Some(certs)) => {
+                    if certs.is_empty() {
+                        return Err(BundleError::EmptyChain);
+                    }
+                    if certs.len() > MAX_CHAIN {
+                        return Err(BundleError::LongChain(certs.len()));
+                    }
+                    let der = certs
+                        .iter()
+                        .map(|c| b64("verificationMaterial certificate rawBytes", &c.raw_bytes))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Material::Certificates(der)
+                }
+                (None, None) => {
+                    return Err(BundleError::Unsupported(
+                        "neither a public key nor a certificate",
+                    ))
+                }
+            };
         let env = raw.dsse_envelope;
         if env.signatures.len() != 1 {
             return Err(BundleError::SignatureCount(env.signatures.len()));
         }
         Ok(CheckedBundle {
+            media_type: raw.media_type,
             payload_type: env.payload_type,
             payload: b64("dsseEnvelope.payload", &env.payload)?,
             signature: b64("dsseEnvelope.signatures[0].sig", &env.signatures[0].sig)?,
-            key,
+            material,
+            tlog_entries,
+            timestamped,
         })
     }
 }
@@ -252,8 +319,22 @@ struct OutBundle<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OutMaterial<'a> {
-    public_key: OutPublicKey<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<OutPublicKey<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x509_certificate_chain: Option<OutChain>,
     tlog_entries: [(); 0],
+}
+
+#[derive(Serialize)]
+struct OutChain {
+    certificates: Vec<OutCertificate>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutCertificate {
+    raw_bytes: String,
 }
 
 #[derive(Serialize)]
@@ -275,13 +356,48 @@ struct OutSignature {
     keyid: &'static str,
 }
 
+/// How a written bundle names its signer.
+#[derive(Clone, Copy, Debug)]
+pub enum SignerMaterial<'a> {
+    /// Key mode: the hint of the public key (hex SHA-256 of its PEM).
+    Hint(&'a str),
+    /// Certificate mode: the signing certificate, then its chain (DER).
+    Chain(&'a [Vec<u8>]),
+}
+
 /// Serialize a key-based bundle (compact JSON) as model_signing 1.1 writes it.
 pub fn write_bundle(payload_type: &str, payload: &[u8], signature: &[u8], hint: &str) -> Vec<u8> {
+    write_bundle_with(payload_type, payload, signature, SignerMaterial::Hint(hint))
+}
+
+/// Serialize a bundle (compact JSON) as model_signing 1.1 writes it, in key or certificate
+/// mode; no transparency-log entries.
+pub fn write_bundle_with(
+    payload_type: &str,
+    payload: &[u8],
+    signature: &[u8],
+    material: SignerMaterial<'_>,
+) -> Vec<u8> {
     let b64 = &base64::engine::general_purpose::STANDARD;
+    let (public_key, x509_certificate_chain) = match material {
+        SignerMaterial::Hint(hint) => (Some(OutPublicKey { hint }), None),
+        SignerMaterial::Chain(certs) => (
+            None,
+            Some(OutChain {
+                certificates: certs
+                    .iter()
+                    .map(|der| OutCertificate {
+                        raw_bytes: b64.encode(der),
+                    })
+                    .collect(),
+            }),
+        ),
+    };
     let out = OutBundle {
         media_type: BUNDLE_MEDIA_TYPE,
         verification_material: OutMaterial {
-            public_key: OutPublicKey { hint },
+            public_key,
+            x509_certificate_chain,
             tlog_entries: [],
         },
         dsse_envelope: OutEnvelope {
@@ -306,7 +422,7 @@ mod tests {
         let b = CheckedBundle::parse(&bytes).unwrap();
         assert_eq!(b.payload, b"{}");
         assert_eq!(b.signature, b"sig");
-        assert_eq!(b.key, KeyMaterial::Hint("abcd".into()));
+        assert_eq!(b.material, Material::Key(KeyMaterial::Hint("abcd".into())));
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("\"tlogEntries\":[]"), "{text}");
         assert!(text.contains("\"keyid\":\"\""), "{text}");

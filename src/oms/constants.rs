@@ -2,12 +2,18 @@
 
 /// The Sigstore bundle media type (exact match required).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The same version in the newer media-type spelling (Sigstore keyless bundles only).
+pub const BUNDLE_MEDIA_TYPE_V03_NEW: &str = "application/vnd.dev.sigstore.bundle+json;version=0.3";
 /// The DSSE payload type of an in-toto statement.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// The in-toto Statement v1 type.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// The OMS predicate type.
 pub const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+/// The predicate type of model_signing 0.2.0's statements (one subject per file).
+pub const PREDICATE_TYPE_V02: &str = "https://model_signing/Digests/v0.1";
+/// The one annotation each subject of a 0.2.0 statement carries.
+pub const V02_HASH_ANNOTATION: (&str, &str) = ("actual_hash_algorithm", "file-sha256");
 
 /// PEM label of a SubjectPublicKeyInfo.
 pub const PEM_PUBLIC_KEY: &str = "PUBLIC KEY";
@@ -21,6 +27,7 @@ pub const PEM_EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
 /// `keyDetails` values of older bundles (Sigstore `PublicKeyDetails`).
 pub const KEY_DETAILS_P256: &str = "PKIX_ECDSA_P256_SHA_256";
 pub const KEY_DETAILS_P384: &str = "PKIX_ECDSA_P384_SHA_384";
+pub const KEY_DETAILS_P521: &str = "PKIX_ECDSA_P521_SHA_512";
 pub const KEY_DETAILS_ED25519: &str = "PKIX_ED25519";
 pub const KEY_DETAILS_ED25519_PH: &str = "PKIX_ED25519_PH";
 
@@ -41,6 +48,12 @@ pub const MAX_PATH_BYTES: usize = 4096;
 pub const MAX_COMPONENT_BYTES: usize = 255;
 /// Most ignore paths accepted in one statement.
 pub const MAX_IGNORE_PATHS: usize = 10_000;
+/// Most certificates accepted in a bundle's chain.
+pub const MAX_CHAIN: usize = 16;
+/// Most transparency-log entries accepted in a bundle.
+pub const MAX_TLOG_ENTRIES: usize = 16;
+/// Largest trusted root (or certificate chain file) read, in bytes.
+pub const MAX_TRUST_FILE_BYTES: u64 = 4 << 20;
 /// Largest public or private key file read, in bytes.
 pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 

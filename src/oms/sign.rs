@@ -13,6 +13,7 @@ use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::model::paths::{check_rel_path, is_under, ResourceOrder};
 use crate::model::{resolve_link, LinkTarget, Model};
+use crate::oms::bundle::{write_bundle_with, SignerMaterial};
 use crate::oms::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME};
 use crate::oms::dsse::pae;
 use crate::oms::statement::StatementSpec;
@@ -65,6 +66,9 @@ pub struct SignOptions {
     pub single_file_name: SingleFileName,
     /// The signature file's model-relative path, when it is written inside the model.
     pub signature_rel: Option<String>,
+    /// Certificate mode: the signing certificate and its chain (DER, leaf first), written in
+    /// the bundle instead of the key's hint. See [`certificate_chain`].
+    pub certificates: Option<Vec<Vec<u8>>>,
 }
 
 impl Default for SignOptions {
@@ -77,6 +81,7 @@ impl Default for SignOptions {
             order: ResourceOrder::CodePoint,
             single_file_name: SingleFileName::Dot,
             signature_rel: None,
+            certificates: None,
         }
     }
 }
@@ -128,6 +133,8 @@ pub enum SignError {
     Signer(SignerError),
     #[error("the signer's signature does not verify with the public key it reports")]
     SelfCheck,
+    #[error("{0}")]
+    Certificate(String),
 }
 
 impl HasExit for SignError {
@@ -139,9 +146,61 @@ impl HasExit for SignError {
             SignError::Signer(inner) => inner
                 .downcast_ref::<crate::vault::VaultError>()
                 .map_or(Exit::Failure, HasExit::exit),
+            // The certificates the user gave do not fit the key: a usage error.
+            SignError::Certificate(_) => Exit::Usage,
             _ => Exit::Failure,
         }
     }
+}
+
+/// Certificate mode: the certificates of PEM `leaf` (exactly one) and `chain` (any number each,
+/// in order), as DER; the leaf's key must be `key` and an ECDSA key (as the reference requires).
+pub fn certificate_chain(
+    key: &PublicKey,
+    leaf: (&str, &[u8]),
+    chain: &[(String, Vec<u8>)],
+) -> Result<Vec<Vec<u8>>, SignError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let certs = |name: &str, pem: &[u8]| -> Result<Vec<Vec<u8>>, SignError> {
+        let found: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
+            .map(|c| c.map(|c| c.to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| SignError::Certificate(format!("{name}: {e}")))?;
+        if found.is_empty() {
+            return Err(SignError::Certificate(format!(
+                "{name}: holds no PEM certificate"
+            )));
+        }
+        Ok(found)
+    };
+    let (leaf_name, leaf_pem) = leaf;
+    let mut out = certs(leaf_name, leaf_pem)?;
+    if out.len() != 1 {
+        return Err(SignError::Certificate(format!(
+            "{leaf_name}: holds {} certificates; give the signing certificate alone (its chain \
+             with --certificate-chain)",
+            out.len()
+        )));
+    }
+    let leaf_key = crate::oms::trust::leaf_public_key(&out[0])
+        .map_err(|e| SignError::Certificate(format!("{leaf_name}: {e}")))?;
+    if leaf_key != *key {
+        return Err(SignError::Certificate(format!(
+            "{leaf_name}: the certificate's public key is not the signing key's"
+        )));
+    }
+    if key.key_type() == crate::keys::KeyType::Ed25519 {
+        return Err(SignError::Certificate(
+            "certificate mode needs an ECDSA P-256, P-384 or P-521 key (as model_signing \
+             requires)"
+                .into(),
+        ));
+    }
+    for (name, pem) in chain {
+        out.extend(certs(name, pem)?);
+    }
+    Ok(out)
 }
 
 /// Sign `model` with `signer`.
@@ -305,8 +364,12 @@ pub fn sign_model_with_progress(
     if public_key.verify(&to_sign, &signature).is_none() {
         return Err(SignError::SelfCheck);
     }
-    let bundle =
-        crate::oms::bundle::write_bundle(PAYLOAD_TYPE, &payload, &signature, &public_key.hint());
+    let hint = public_key.hint();
+    let material = match &opts.certificates {
+        Some(chain) => SignerMaterial::Chain(chain),
+        None => SignerMaterial::Hint(&hint),
+    };
+    let bundle = write_bundle_with(PAYLOAD_TYPE, &payload, &signature, material);
     Ok(Signed {
         bundle,
         payload,

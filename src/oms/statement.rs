@@ -10,7 +10,8 @@ use crate::escape::display_bytes;
 use crate::hash::digest::Algorithm;
 use crate::model::paths::check_rel_path;
 use crate::oms::constants::{
-    MAX_IGNORE_PATHS, MAX_RESOURCES, PREDICATE_TYPE, SINGLE_FILE_NAME, STATEMENT_TYPE,
+    MAX_IGNORE_PATHS, MAX_RESOURCES, PREDICATE_TYPE, PREDICATE_TYPE_V02, SINGLE_FILE_NAME,
+    STATEMENT_TYPE, V02_HASH_ANNOTATION,
 };
 
 /// The digest algorithm a statement's resources use.
@@ -75,12 +76,25 @@ pub struct Resource {
     pub digest: Vec<u8>,
 }
 
+/// Which layout a statement has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// OMS v1.0: one subject (the model and its root digest), resources in the predicate.
+    V1,
+    /// model_signing 0.2.0: predicate `https://model_signing/Digests/v0.1`, one subject per
+    /// file, no root digest, no serialization settings. Parsed as strictly, as its own format.
+    V02,
+}
+
 /// A statement that parsed strictly and is internally consistent.
 #[derive(Clone, Debug)]
 pub struct Statement {
+    pub format: Format,
+    /// The model's name (empty in a 0.2.0 statement, which has none).
     pub subject_name: String,
-    /// SHA-256 over the resource digests in payload order (checked).
-    pub root_digest: [u8; 32],
+    /// SHA-256 over the resource digests in payload order (checked); a 0.2.0 statement has
+    /// none.
+    pub root_digest: Option<[u8; 32]>,
     pub method: Method,
     pub hash_type: HashType,
     pub allow_symlinks: bool,
@@ -255,9 +269,62 @@ pub fn root_digest<'a>(digests: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] 
     h.finalize().into()
 }
 
+/// Only the predicate type, to choose the format's strict parser.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawV02Statement {
+    #[serde(rename = "_type")]
+    statement_type: String,
+    subject: Vec<RawV02Subject>,
+    #[serde(rename = "predicateType")]
+    #[allow(dead_code)]
+    predicate_type: String,
+    #[allow(dead_code)]
+    predicate: RawV02Predicate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawV02Subject {
+    name: String,
+    digest: RawSha256,
+    annotations: RawV02Annotations,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSha256 {
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawV02Annotations {
+    actual_hash_algorithm: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawV02Predicate {
+    #[allow(dead_code)]
+    unused: String,
+}
+
 impl Statement {
-    /// Parse the (already authenticated) payload bytes strictly.
+    /// Parse the (already authenticated) payload bytes strictly, in the format its predicate
+    /// type names: OMS v1.0, or model_signing 0.2.0's own.
     pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
+        let head: Head =
+            serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
+        if head.predicate_type == PREDICATE_TYPE_V02 {
+            return Statement::parse_v02(payload);
+        }
         let raw: RawStatement =
             serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
         if raw.statement_type != STATEMENT_TYPE {
@@ -405,12 +472,83 @@ impl Statement {
             });
         }
         Ok(Statement {
+            format: Format::V1,
             subject_name: subject.name,
-            root_digest: actual,
+            root_digest: Some(actual),
             method,
             hash_type,
             allow_symlinks: ser.allow_symlinks,
             ignore_paths,
+            resources,
+        })
+    }
+}
+
+impl Statement {
+    /// model_signing 0.2.0's statement: each subject a file (`name`, its SHA-256, and the one
+    /// annotation that release writes), the predicate `{"unused": ...}`. Every name passes the
+    /// same path checks as v1.0 resources; there is no root digest to check.
+    fn parse_v02(payload: &[u8]) -> Result<Statement, StatementError> {
+        let raw: RawV02Statement =
+            serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
+        if raw.statement_type != STATEMENT_TYPE {
+            return Err(StatementError::StatementType {
+                found: raw.statement_type,
+            });
+        }
+        if raw.subject.is_empty() {
+            return Err(StatementError::Empty);
+        }
+        if raw.subject.len() > MAX_RESOURCES {
+            return Err(StatementError::TooManyResources(raw.subject.len()));
+        }
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        let mut resources = Vec::with_capacity(raw.subject.len());
+        for subject in &raw.subject {
+            let name = subject.name.as_str();
+            let (key, value) = V02_HASH_ANNOTATION;
+            let problem = if subject.annotations.actual_hash_algorithm != value {
+                Some(format!(
+                    "annotation {key} is {:?}, expected {value:?}",
+                    subject.annotations.actual_hash_algorithm
+                ))
+            } else if let Err(e) = check_rel_path(name) {
+                Some(e.describe().to_string())
+            } else if !seen.insert(name) {
+                Some("duplicate entry".to_string())
+            } else {
+                match lower_hex(&subject.digest.sha256, 32) {
+                    Ok(digest) => {
+                        resources.push(Resource {
+                            name: name.to_string(),
+                            path: name.to_string(),
+                            range: None,
+                            digest,
+                        });
+                        None
+                    }
+                    Err(e) => Some(format!("digest: {e}")),
+                }
+            };
+            if let Some(reason) = problem {
+                problems.push(NameProblem {
+                    name: name.to_string(),
+                    reason,
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StatementError::Names(problems));
+        }
+        Ok(Statement {
+            format: Format::V02,
+            subject_name: String::new(),
+            root_digest: None,
+            method: Method::Files,
+            hash_type: HashType::Sha256,
+            allow_symlinks: false,
+            ignore_paths: Vec::new(),
             resources,
         })
     }
@@ -593,7 +731,7 @@ mod tests {
         let expected = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m","digest":{"sha256":"a5351cb2a4f9919bf8e8f543e8c5e6dfeb4aa15603f09423f5d5a73adf3f949a"}}],"predicateType":"https://model_signing/signature/v1.0","predicate":{"serialization":{"method":"files","hash_type":"sha256","allow_symlinks":false,"ignore_paths":[".git",".gitattributes",".github",".gitignore"]},"resources":[{"name":"a-c","algorithm":"sha256","digest":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"},{"name":"a.bin","algorithm":"sha256","digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},{"name":"a/b","algorithm":"sha256","digest":"a1fce4363854ff888cff4b8e7875d600c2682390412a8cf79b37d0b11148b0fa"}]}}"#;
         assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
         let parsed = Statement::parse(&bytes).unwrap();
-        assert_eq!(parsed.root_digest, root);
+        assert_eq!(parsed.root_digest, Some(root));
         assert_eq!(parsed.resources.len(), 3);
     }
 

@@ -110,8 +110,9 @@ pub enum Provenance {
     Signed {
         /// The statement's subject name (escaped).
         subject: String,
-        /// The statement's root digest (SHA-256 over the resource digests, payload order).
-        root_digest: Digest,
+        /// The statement's root digest (SHA-256 over the resource digests, payload order); a
+        /// model_signing 0.2.0 statement has none.
+        root_digest: Option<Digest>,
         hash_type: HashType,
         signer: Signer,
         /// Where the root digest was pinned, when it was checked against a pin.

@@ -17,8 +17,10 @@ use modelseal::escape::display_path;
 use modelseal::exit::{Exit, HasExit};
 use modelseal::hash::digest::Algorithm;
 
-use super::settings::{setting, Id, Origin, Parse, Setting, Sourced, Value, Weakening, SETTINGS};
-use crate::cli::sources::{SourceSpec, VaultRead};
+use super::settings::{
+    setting, Id, Origin, Parse, Setting, Sourced, Value, Weakening, SETTINGS, TRUST,
+};
+use crate::cli::sources::{SourceSpec, TrustSpec, VaultRead};
 
 /// What the command line said: the values of each setting given as a flag (what was typed,
 /// ripgrep's `LowArgs`), and the model given as the first argument.
@@ -507,10 +509,17 @@ fn source(
     let value = low.get(chosen.id)?.expect("the chosen source is set");
     let origin = value.origin;
     let named = origin_name(chosen, origin);
-    if chosen.id != Id::Signature && low.flagged(Id::Keys) {
-        return Err(invalid(format!(
-            "--key is for a signature source, not {named}"
-        )));
+    if chosen.id != Id::Signature {
+        if let Some(s) = TRUST
+            .iter()
+            .map(|id| setting(*id))
+            .find(|s| low.flagged(s.id))
+        {
+            return Err(invalid(format!(
+                "{} is for a signature source, not {named}",
+                s.shown()
+            )));
+        }
     }
     if chosen.id != Id::Checkfile && low.flagged(Id::Algo) {
         return Err(invalid(format!(
@@ -526,27 +535,8 @@ fn source(
         (Value::Path(bundle), Id::Signature) => {
             let bundle = bundle.clone();
             in_force.push((chosen.id, value));
-            let Some(keys) = low.get(Id::Keys)? else {
-                return Err(invalid(format!(
-                    "a signature needs trusted keys: give --key PUB or set {}",
-                    env_of(Id::Keys)
-                )));
-            };
-            let Value::Paths(listed) = &keys.value else {
-                unreachable!("a path list")
-            };
-            let expanded = expand_keys(listed, keys.origin)?;
-            in_force.push((
-                Id::Keys,
-                Sourced {
-                    value: Value::Paths(expanded.clone()),
-                    origin: keys.origin,
-                },
-            ));
-            SourceSpec::Signature {
-                bundle,
-                keys: expanded,
-            }
+            let trust = trust(low, in_force)?;
+            SourceSpec::Signature { bundle, trust }
         }
         (Value::Path(file), Id::Checkfile) => {
             let file = file.clone();
@@ -569,6 +559,54 @@ fn source(
         (other, id) => unreachable!("source {id:?} parsed as {other:?}"),
     };
     Ok((spec, origin))
+}
+
+/// Who may have signed, for a signature source. The trust settings are one group: if a flag
+/// gives any of them, no variable gives any (the environment can never widen or loosen the
+/// trust an entrypoint's flags set); otherwise they all come from the environment.
+fn trust(
+    low: &Low<'_>,
+    in_force: &mut Vec<(Id, Sourced<Value>)>,
+) -> Result<TrustSpec, ConfigError> {
+    let by_flag = TRUST.iter().any(|id| low.flagged(*id));
+    let mut spec = TrustSpec::default();
+    for id in TRUST {
+        let Some(got) = low.get(id)? else { continue };
+        if by_flag && matches!(got.origin, Origin::Env(_)) {
+            continue;
+        }
+        match (&got.value, id) {
+            (Value::Paths(listed), Id::Keys) => {
+                spec.keys = expand_keys(listed, got.origin)?;
+                in_force.push((
+                    id,
+                    Sourced {
+                        value: Value::Paths(spec.keys.clone()),
+                        origin: got.origin,
+                    },
+                ));
+                continue;
+            }
+            (Value::Paths(files), Id::CertificateChain) => spec.chains = files.clone(),
+            (Value::Text(t), Id::Identity) => spec.identity = Some(t.clone()),
+            (Value::Text(t), Id::IdentityRegexp) => spec.identity_regexp = Some(t.clone()),
+            (Value::Text(t), Id::Issuer) => spec.issuer = Some(t.clone()),
+            (Value::Path(p), Id::TrustedRoot) => spec.trusted_root = Some(p.clone()),
+            (other, id) => unreachable!("trust setting {id:?} parsed as {other:?}"),
+        }
+        in_force.push((id, got));
+    }
+    if spec.keys.is_empty() && spec.chains.is_empty() && spec.issuer.is_none() {
+        return Err(invalid(format!(
+            "a signature needs trusted keys: give --key PUB, --certificate-chain PEM, or \
+             --identity ID with --issuer URL (or set {}, {}, or {} with {})",
+            env_of(Id::Keys),
+            env_of(Id::CertificateChain),
+            env_of(Id::Identity),
+            env_of(Id::Issuer)
+        )));
+    }
+    Ok(spec)
 }
 
 /// Key paths with each directory replaced by its `*.pub` and `*.pem` files (sorted).
@@ -720,13 +758,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.get(Id::Model).unwrap().origin, Origin::Env(MODEL));
-        let SourceSpec::Signature { bundle, keys } = &c.source else {
+        let SourceSpec::Signature { bundle, trust } = &c.source else {
             panic!()
         };
         assert_eq!(bundle, &PathBuf::from("/models/m/model.sig"));
         assert_eq!(
-            keys,
-            &vec![PathBuf::from("/k/a.pub"), PathBuf::from("/k/b.pem")]
+            trust.keys,
+            vec![PathBuf::from("/k/a.pub"), PathBuf::from("/k/b.pem")]
         );
         assert!(c.weakenings.is_empty());
     }

@@ -225,6 +225,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
     if !report.passed() {
         return Err(report::failures(&report));
     }
+    report::warnings(&report);
     if !config.quiet {
         eprintln!(
             "modelseal: verified {} ({}) in {} ms; starting {}",
@@ -311,7 +312,7 @@ fn vault_connection(conn: &VaultConnArgs) -> Json {
 /// The settings that belong to a source of this kind (shown under "source").
 fn belongs_to_source(id: Id, source: &SourceSpec) -> bool {
     match source {
-        SourceSpec::Signature { .. } => matches!(id, Id::Signature | Id::Keys),
+        SourceSpec::Signature { .. } => id == Id::Signature || settings::TRUST.contains(&id),
         SourceSpec::Digest(_) => id == Id::Expect,
         SourceSpec::Checkfile { .. } => matches!(id, Id::Checkfile | Id::Algo),
         SourceSpec::Vault(_) => matches!(id, Id::Vault | Id::Field | Id::Version),

@@ -11,12 +11,29 @@ use modelseal::escape::{display_bytes, display_path};
 use modelseal::hash::digest::{parse_expected, Algorithm, Digest};
 use serde_json::json;
 
+/// The settings that say who may have signed. They are read as one group: if a flag gives
+/// any of them, the environment gives none (a variable can never widen, or loosen, the trust
+/// an entrypoint's flags set).
+pub const TRUST: [Id; 6] = [
+    Id::Keys,
+    Id::CertificateChain,
+    Id::Identity,
+    Id::IdentityRegexp,
+    Id::Issuer,
+    Id::TrustedRoot,
+];
+
 /// Each setting's identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Id {
     Model,
     Signature,
     Keys,
+    CertificateChain,
+    Identity,
+    IdentityRegexp,
+    Issuer,
+    TrustedRoot,
     Expect,
     Checkfile,
     Algo,
@@ -164,6 +181,67 @@ pub const SETTINGS: &[Setting] = &[
         source: false,
         help: "A trusted public key, or a directory of *.pub / *.pem keys. Repeatable \
                (':'-separated in the variable)",
+    },
+    Setting {
+        id: Id::CertificateChain,
+        name: "certificate_chain",
+        flag: Some("certificate-chain"),
+        short: None,
+        env: Some("MODELSEAL_CERTIFICATE_CHAIN"),
+        value_name: "PEM",
+        parse: Parse::Paths,
+        weakens: None,
+        source: false,
+        help: "Certificate mode: PEM certificates (self-issued ones are trusted roots, others \
+               intermediates). Repeatable (':'-separated in the variable)",
+    },
+    Setting {
+        id: Id::Identity,
+        name: "identity",
+        flag: Some("identity"),
+        short: None,
+        env: Some("MODELSEAL_IDENTITY"),
+        value_name: "ID",
+        parse: Parse::Text,
+        weakens: None,
+        source: false,
+        help: "Sigstore keyless: the signer's identity (certificate email or URI), exactly",
+    },
+    Setting {
+        id: Id::IdentityRegexp,
+        name: "identity_regexp",
+        flag: Some("identity-regexp"),
+        short: None,
+        env: Some("MODELSEAL_IDENTITY_REGEXP"),
+        value_name: "RE",
+        parse: Parse::Text,
+        weakens: None,
+        source: false,
+        help: "Sigstore keyless: a regular expression the identity must match (anchor it)",
+    },
+    Setting {
+        id: Id::Issuer,
+        name: "issuer",
+        flag: Some("issuer"),
+        short: None,
+        env: Some("MODELSEAL_ISSUER"),
+        value_name: "URL",
+        parse: Parse::Text,
+        weakens: None,
+        source: false,
+        help: "Sigstore keyless: the OIDC issuer that vouched for the identity, exactly",
+    },
+    Setting {
+        id: Id::TrustedRoot,
+        name: "trusted_root",
+        flag: Some("trusted-root"),
+        short: None,
+        env: Some("MODELSEAL_TRUSTED_ROOT"),
+        value_name: "FILE",
+        parse: Parse::Path,
+        weakens: None,
+        source: false,
+        help: "Sigstore keyless: this trusted root instead of the built-in public-good one",
     },
     Setting {
         id: Id::Expect,

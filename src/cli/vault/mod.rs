@@ -361,7 +361,10 @@ fn bundle_root(
             files.len()
         )));
     }
-    Ok(Digest::new(Algorithm::Sha256, st.root_digest))
+    let root = st.root_digest.ok_or_else(|| {
+        bad("a model_signing 0.2.0 statement has no root digest to publish".into())
+    })?;
+    Ok(Digest::new(Algorithm::Sha256, root))
 }
 
 fn get(args: GetArgs) -> Result<Exit> {

@@ -50,6 +50,8 @@ pub enum BundleProblem {
         pin: Digest,
         origin: String,
     },
+    #[error("a release is pinned at {origin}, but this bundle (a model_signing 0.2.0 statement) has no root digest to compare")]
+    NoRootToPin { origin: String },
 }
 
 impl BundleProblem {
@@ -59,7 +61,9 @@ impl BundleProblem {
             BundleProblem::Auth(e) => e.code(),
             BundleProblem::UnsupportedHash(_) => "unsupported-hash",
             BundleProblem::Shape(_) => "model-shape-mismatch",
-            BundleProblem::NotPinned { .. } => "root-digest-not-pinned",
+            BundleProblem::NotPinned { .. } | BundleProblem::NoRootToPin { .. } => {
+                "root-digest-not-pinned"
+            }
         }
     }
 }
@@ -67,7 +71,7 @@ impl BundleProblem {
 impl HasExit for BundleProblem {
     fn exit(&self) -> Exit {
         match self {
-            BundleProblem::Auth(AuthError::Bundle(e)) => e.exit(),
+            BundleProblem::Auth(e) => e.exit(),
             _ => Exit::Failure,
         }
     }
@@ -95,14 +99,22 @@ impl Bundle {
     pub fn manifest(&self, model: &Model) -> Result<(Manifest, Provenance), BundleProblem> {
         let auth = authenticate(&self.bytes, self.trust.as_ref())?;
         let st = &auth.statement;
-        let root = Digest::new(Algorithm::Sha256, st.root_digest);
+        let root = st.root_digest.map(|r| Digest::new(Algorithm::Sha256, r));
         if let Some(pin) = &self.pin {
-            if !root.ct_eq(&pin.root) {
-                return Err(BundleProblem::NotPinned {
-                    root,
-                    pin: pin.root,
-                    origin: pin.origin.clone(),
-                });
+            match root {
+                Some(root) if root.ct_eq(&pin.root) => {}
+                Some(root) => {
+                    return Err(BundleProblem::NotPinned {
+                        root,
+                        pin: pin.root,
+                        origin: pin.origin.clone(),
+                    })
+                }
+                None => {
+                    return Err(BundleProblem::NoRootToPin {
+                        origin: pin.origin.clone(),
+                    })
+                }
             }
         }
         let algorithm = st

@@ -1,0 +1,250 @@
+//! Sigstore keyless: the bundle's Fulcio certificate chains to a CA of the trusted root and
+//! carries an SCT from a trusted CT log; its Rekor entry is included in the log (inclusion
+//! proof against a checkpoint signed by a trusted log key, signed entry timestamp), is bound to
+//! this very envelope, and was integrated while the certificate was valid (or an RFC 3161
+//! timestamp proves when it was signed); and the certificate names the identity and the OIDC
+//! issuer asked for. All of that is `sigstore-verify`'s (it passes the Sigstore clients'
+//! conformance suite); this module is the policy: which root, which identity, which issuer.
+//!
+//! The public-good production trusted root is built in (no network at verify time); another
+//! (a private instance, tests) can be given.
+
+use std::fmt;
+
+use const_oid::ObjectIdentifier;
+use sigstore_trust_root::TrustedRoot;
+use sigstore_types::{Artifact, Bundle, Sha256Hash};
+use sigstore_verify::{VerificationPolicy, Verifier};
+use x509_cert::der::asn1::Utf8StringRef;
+use x509_cert::der::Decode as _;
+use x509_cert::Certificate;
+
+use crate::escape::display_bytes;
+use crate::oms::bundle::Material;
+
+use super::certificate::rfc3339;
+use super::{Envelope, Needs, Signer, TrustError, TrustPolicy};
+
+/// The Sigstore public-good production trusted root (see `src/oms/trust/PROVENANCE.md`).
+pub const PRODUCTION_TRUSTED_ROOT: &str = include_str!("trusted_root.production.json");
+
+/// The Fulcio extensions holding the OIDC issuer: the legacy one (raw UTF-8) and the current
+/// one (a DER UTF8String). Every one a certificate carries must name the issuer asked for.
+const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+const ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+
+/// Which identities (the certificate's SAN: an email address or a URI) are accepted.
+#[derive(Clone, Debug)]
+pub enum IdentityRule {
+    /// Exactly this one (the default, and the only form `model_signing` has).
+    Exact(String),
+    /// Any the pattern matches somewhere, as cosign's `--certificate-identity-regexp` does
+    /// (anchor it with `^…$` to match the whole identity).
+    Regex(regex::Regex),
+}
+
+impl IdentityRule {
+    fn accepts(&self, identity: &str) -> bool {
+        match self {
+            IdentityRule::Exact(want) => identity == want,
+            IdentityRule::Regex(re) => re.is_match(identity),
+        }
+    }
+}
+
+impl fmt::Display for IdentityRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentityRule::Exact(id) => f.write_str(&display_bytes(id.as_bytes())),
+            IdentityRule::Regex(re) => {
+                write!(f, "matching {}", display_bytes(re.as_str().as_bytes()))
+            }
+        }
+    }
+}
+
+/// A trusted root that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: not a usable Sigstore trusted root: {why}")]
+pub struct TrustedRootError {
+    pub what: String,
+    pub why: String,
+}
+
+impl crate::exit::HasExit for TrustedRootError {
+    /// A local file the user gave: a configuration error.
+    fn exit(&self) -> crate::exit::Exit {
+        crate::exit::Exit::Usage
+    }
+}
+
+/// Who signed, in Sigstore keyless mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigstoreSigner {
+    /// The certificate's identity (SAN), escaped for display.
+    pub identity: String,
+    /// The OIDC issuer that vouched for it.
+    pub issuer: String,
+    /// The Rekor entry's index, and when it was integrated (Unix seconds; Rekor v2 entries
+    /// have no integrated time: an RFC 3161 timestamp proves the time instead).
+    pub log_index: Option<u64>,
+    pub integrated_time: Option<i64>,
+    /// Verified RFC 3161 timestamps.
+    pub timestamps: usize,
+}
+
+impl fmt::Display for SigstoreSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (OIDC issuer {}", self.identity, self.issuer)?;
+        if let Some(i) = self.log_index {
+            write!(f, ", Rekor entry {i}")?;
+        }
+        if let Some(t) = self.integrated_time {
+            write!(f, " at {}", rfc3339(t))?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The keyless policy: a trusted root, an identity rule and an OIDC issuer.
+pub struct Sigstore {
+    verifier: Verifier,
+    identity: IdentityRule,
+    issuer: String,
+}
+
+impl Sigstore {
+    /// Against the trusted root in `root_json` (named `what` in messages).
+    pub fn new(
+        root_json: &str,
+        what: &str,
+        identity: IdentityRule,
+        issuer: String,
+    ) -> Result<Sigstore, TrustedRootError> {
+        let invalid = |why: String| TrustedRootError {
+            what: what.to_string(),
+            why,
+        };
+        let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
+        let verifier = Verifier::new(&root).map_err(|e| invalid(e.to_string()))?;
+        Ok(Sigstore {
+            verifier,
+            identity,
+            issuer,
+        })
+    }
+
+    /// Against the built-in public-good production root.
+    pub fn production(identity: IdentityRule, issuer: String) -> Sigstore {
+        Sigstore::new(
+            PRODUCTION_TRUSTED_ROOT,
+            "the built-in production trusted root",
+            identity,
+            issuer,
+        )
+        .expect("the built-in trusted root is valid")
+    }
+
+    /// Verify a whole Sigstore bundle (`raw`, as read) for `artifact`, then the identity and
+    /// issuer rules: the building block of OMS keyless verification and of `verify-blob`.
+    pub fn verify_bundle(
+        &self,
+        raw: &[u8],
+        artifact: Artifact<'_>,
+    ) -> Result<SigstoreSigner, TrustError> {
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| TrustError::Sigstore("the bundle is not UTF-8".into()))?;
+        let bundle =
+            Bundle::from_json(text).map_err(|e| TrustError::Sigstore(format!("bundle: {e}")))?;
+        let Some(leaf) = bundle.signing_certificate() else {
+            return Err(TrustError::Needs(Needs::Keys));
+        };
+        // The identity and issuer are checked here, with messages that say what was found.
+        let policy = VerificationPolicy::any_identity();
+        let result = self
+            .verifier
+            .verify(artifact, &bundle, &policy)
+            .map_err(|e| TrustError::Sigstore(e.to_string()))?;
+        let identity = result
+            .identity()
+            .map(|san| san.as_str().to_string())
+            .ok_or_else(|| TrustError::Sigstore("the certificate names no identity".into()))?;
+        if !self.identity.accepts(&identity) {
+            return Err(TrustError::Identity {
+                found: display_bytes(identity.as_bytes()),
+                wanted: self.identity.to_string(),
+            });
+        }
+        let issuers = oidc_issuers(leaf.as_bytes())?;
+        if issuers.is_empty() {
+            return Err(TrustError::Sigstore(
+                "the certificate names no OIDC issuer".into(),
+            ));
+        }
+        if let Some(other) = issuers.iter().find(|i| **i != self.issuer) {
+            return Err(TrustError::Issuer {
+                found: display_bytes(other.as_bytes()),
+                wanted: display_bytes(self.issuer.as_bytes()),
+            });
+        }
+        Ok(SigstoreSigner {
+            identity: display_bytes(identity.as_bytes()),
+            issuer: display_bytes(self.issuer.as_bytes()),
+            log_index: bundle
+                .verification_material
+                .tlog_entries
+                .first()
+                .map(|e| e.log_index.get()),
+            integrated_time: result.integrated_time().map(|t| t.as_second()),
+            timestamps: result.verified_timestamps().len(),
+        })
+    }
+}
+
+/// The OIDC issuers a Fulcio certificate names, in both of its extensions.
+fn oidc_issuers(leaf: &[u8]) -> Result<Vec<String>, TrustError> {
+    let cert = Certificate::from_der(leaf)
+        .map_err(|e| TrustError::Sigstore(format!("the signing certificate: {e}")))?;
+    let mut out = Vec::new();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        let value = ext.extn_value.as_bytes();
+        let text = if ext.extn_id == ISSUER_V2 {
+            Utf8StringRef::from_der(value).ok().map(|s| s.to_string())
+        } else if ext.extn_id == ISSUER_V1 {
+            Utf8StringRef::from_der(value)
+                .ok()
+                .map(|s| s.to_string())
+                .or_else(|| std::str::from_utf8(value).ok().map(str::to_string))
+        } else {
+            continue;
+        };
+        out.push(
+            text.ok_or_else(|| TrustError::Sigstore("a malformed OIDC issuer extension".into()))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The digest an OMS statement names as its subject: the artifact a keyless bundle's DSSE
+/// envelope must be bound to. The statement is parsed strictly later; here its first subject's
+/// SHA-256 is only what the Sigstore binding check is given.
+fn subject_digest(payload: &[u8]) -> Result<Sha256Hash, TrustError> {
+    let value: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| TrustError::Sigstore(format!("the payload is not JSON: {e}")))?;
+    let hex = value
+        .pointer("/subject/0/digest/sha256")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| TrustError::Sigstore("the statement names no subject digest".into()))?;
+    Sha256Hash::from_hex(hex).map_err(|e| TrustError::Sigstore(format!("the subject digest: {e}")))
+}
+
+impl TrustPolicy for Sigstore {
+    fn verify(&self, envelope: &Envelope<'_>) -> Result<Signer, TrustError> {
+        if !matches!(envelope.bundle.material, Material::Certificates(_)) {
+            return Err(TrustError::Needs(Needs::Keys));
+        }
+        let digest = subject_digest(&envelope.bundle.payload)?;
+        self.verify_bundle(envelope.raw, Artifact::from_digest(digest))
+            .map(Signer::Sigstore)
+    }
+}
