@@ -8,6 +8,7 @@ use modelseal::hash::digest::parse_expected;
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
+use super::output::say;
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
 use super::sources::{self, Request, SourceSpec, VaultRead};
@@ -122,18 +123,18 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
     }
     for f in &report.files {
         if f.outcome == Outcome::Verified {
-            println!("{}: OK", f.name);
+            say(format_args!("{}: OK", f.name));
         }
     }
     for i in &report.ignored {
-        println!("{i}: ignored");
+        say(format_args!("{i}: ignored"));
     }
     let skipped = report.skipped_unlisted();
     if skipped > 0 {
-        println!(
+        say(format_args!(
             "skipped {} (--ignore-unsigned-files)",
             plural(skipped, "unsigned file", "unsigned files")
-        );
+        ));
     }
     let files = plural(report.verified(), "file", "files");
     match &report.provenance {
@@ -142,16 +143,18 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
             root_digest,
             signer,
             ..
-        } => println!("verified {files} of {subject} (root digest {root_digest}, {signer})"),
+        } => say(format_args!(
+            "verified {files} of {subject} (root digest {root_digest}, {signer})"
+        )),
         Provenance::Vault {
             secret,
             directory: true,
             ..
-        } => println!("verified {files} against {secret}"),
-        Provenance::Checkfile { path } => println!(
+        } => say(format_args!("verified {files} against {secret}")),
+        Provenance::Checkfile { path } => say(format_args!(
             "verified {files} against the checkfile {}",
             modelseal::escape::display_path(path)
-        ),
+        )),
         // One file against one digest: its OK line says it all, as `sha256sum -c` does.
         Provenance::Vault { .. } | Provenance::Digest(_) => {}
     }
@@ -171,10 +174,10 @@ fn print_json(report: &Report) {
             } => json!({"type": "file", "path": f.name, "status": "failed",
                 "reason": reason.code(), "expected": expected, "actual": actual}),
         };
-        println!("{line}");
+        say(line);
     }
     for i in &report.ignored {
-        println!("{}", json!({"type": "ignored", "path": i}));
+        say(format_args!("{}", json!({"type": "ignored", "path": i})));
     }
     let mut summary = json!({"type": "summary", "ok": report.passed(),
         "verified": report.verified(), "failed": report.failed(),
@@ -194,5 +197,5 @@ fn print_json(report: &Report) {
         summary["key_hint"] = json!(hint);
         summary["scheme"] = json!(scheme.name());
     }
-    println!("{summary}");
+    say(summary);
 }

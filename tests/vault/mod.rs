@@ -519,7 +519,7 @@ pub fn pubkey_args<'a>(mount: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<
 /// A library session (no CLI) logged in to `bao` with its root token.
 pub fn library_session(bao: &Bao) -> modelseal::vault::Vault {
     use modelseal::env::Env;
-    use modelseal::vault::{AuthChoice, Settings};
+    use modelseal::vault::{AuthChoice, PlainHttp, Settings};
     let addr = bao.addr.clone();
     let token = bao.token.clone();
     let var = move |k: &str| match k {
@@ -532,6 +532,7 @@ pub fn library_session(bao: &Bao) -> modelseal::vault::Vault {
         None,
         &AuthChoice::Token,
         std::time::Duration::from_secs(5),
+        PlainHttp::Refuse,
     )
     .unwrap();
     modelseal::vault::Vault::connect(settings).unwrap()
