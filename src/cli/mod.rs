@@ -73,7 +73,8 @@ fn parse_threads(text: &str) -> std::result::Result<usize, String> {
         .map_err(|_| "not a whole number of threads".to_string())?;
     match n {
         n if n > MAX_THREADS => Err(format!(
-            "at most {MAX_THREADS}: a thread per core is the useful range; more only adds memory"
+            "at most {MAX_THREADS} threads (--threads or MODELSEAL_THREADS): a thread per core \
+             is the useful range; more only adds memory"
         )),
         n => Ok(n),
     }

@@ -157,7 +157,7 @@ impl Settings {
                 return Err(VaultError::Config(format!(
                     "{var}='{}' cannot be sent in a header: a namespace is printable ASCII \
                      without spaces",
-                    super::error::one_line(ns)
+                    crate::escape::display_bytes(ns.as_bytes())
                 )));
             }
         }

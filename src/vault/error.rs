@@ -49,9 +49,11 @@ impl VaultError {
     }
 }
 
-/// Server-controlled text made safe for one terminal line: control characters escaped,
-/// whitespace runs collapsed, length bounded.
+/// Server-controlled text made safe for one terminal line: credentials replaced (before the
+/// text is cut, so no prefix of one survives), control characters escaped, whitespace runs
+/// collapsed, length bounded.
 pub(crate) fn one_line(text: &str) -> String {
+    let text = crate::redact::redact(text);
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::new();
     for c in collapsed.chars() {

@@ -153,7 +153,7 @@ impl Vault {
         parse_signature(signature).ok_or_else(|| {
             VaultError::refused(format!(
                 "{ctx}: the answer '{}' is not an Ed25519 signature of the form vault:v<N>:<base64 of 64 bytes> (is the key of type ed25519?)",
-                one_line(&signature.chars().take(40).collect::<String>())
+                one_line(&crate::redact::redact(signature).chars().take(40).collect::<String>())
             ))
         })
     }

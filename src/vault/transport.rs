@@ -82,9 +82,9 @@ impl Fail {
                 "{ctx}: Vault at {addr} did not answer within {}s",
                 settings.timeout.as_secs_f64()
             )),
-            Fail::Tls(what) => VaultError::Refused(format!(
-                "{ctx}: TLS failure talking to {addr}: {what} (set VAULT_CACERT to the CA that signed Vault's certificate)"
-            )),
+            Fail::Tls(what) => {
+                VaultError::Refused(format!("{ctx}: TLS failure talking to {addr}: {what}"))
+            }
             Fail::Decode(what) => VaultError::Refused(format!(
                 "{ctx}: Vault's answer is not what the API documents: {what}"
             )),
@@ -207,6 +207,28 @@ pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultE
         .map_err(|_| VaultError::Config("cannot set up the HTTPS client for Vault".into()))
 }
 
+/// A TLS failure in words, with what to do about it: our check of the server failed, or the
+/// server refused us (our client certificate).
+fn tls_failure(e: &rustls::Error) -> String {
+    use rustls::AlertDescription as A;
+    match e {
+        rustls::Error::AlertReceived(
+            A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::UnsupportedCertificate
+            | A::AccessDenied,
+        ) => format!(
+            "{e}: Vault refused the client certificate (set VAULT_CLIENT_CERT and \
+             VAULT_CLIENT_KEY to one its listener trusts)"
+        ),
+        _ => format!("{e} (set VAULT_CACERT to the CA that signed Vault's certificate)"),
+    }
+}
+
 /// Classify a transport error from reqwest. Never formats the request (it carries the token
 /// header); only the error chain's kinds are used.
 pub(crate) fn classify(e: &reqwest::Error) -> Fail {
@@ -220,7 +242,7 @@ pub(crate) fn classify(e: &reqwest::Error) -> Fail {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = e.source();
     while let Some(err) = cur {
         if let Some(t) = err.downcast_ref::<rustls::Error>() {
-            return Fail::Tls(t.to_string());
+            return Fail::Tls(tls_failure(t));
         }
         if let Some(io) = err.downcast_ref::<io::Error>() {
             match io.kind() {
