@@ -3,11 +3,18 @@
 //!
 //! Every request, whatever the endpoint, goes through [`Vault::request`]: one place that sets
 //! the headers, reads the answer within [`super::answer`]'s limits and classifies failures.
+//!
+//! In a cluster a standby serves reads from its own copy of the data, which may lag a write
+//! made a moment ago (a login's new token, a secret just published): the `X-Vault-Index` a
+//! write returns is sent with every later request, with `X-Vault-Inconsistent:
+//! forward-active-node`, so a standby that has not caught up hands the request to the active
+//! node instead of answering from stale data (OpenBao's "conditional forwarding").
 //! (vaultrs, used before, reads whole answers into memory and panics on a token that is not
 //! a header value; the handful of endpoints modelseal uses are plain JSON, so they are called
 //! here directly.)
 
 use std::future::Future;
+use std::sync::Mutex;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -26,7 +33,13 @@ pub struct Vault {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     token: Secret,
+    /// The storage index of our latest write (`X-Vault-Index`), for read-after-write
+    /// consistency on standbys.
+    index: Mutex<Option<reqwest::header::HeaderValue>>,
 }
+
+/// The longest `X-Vault-Index` kept (an opaque value; OpenBao's are far shorter).
+const MAX_INDEX_LEN: usize = 4096;
 
 impl Vault {
     /// Connect and log in with the configured method.
@@ -41,6 +54,7 @@ impl Vault {
             runtime,
             http,
             token: Secret::new(""),
+            index: Mutex::new(None),
         };
         vault.token = vault.login()?;
         Ok(vault)
@@ -207,8 +221,19 @@ impl Vault {
                 .header("Content-Type", "application/json")
                 .body(b.to_string());
         }
+        let index = self.index.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(index) = index {
+            req = req
+                .header("X-Vault-Index", index)
+                .header("X-Vault-Inconsistent", "forward-active-node");
+        }
         let resp = req.send().await.map_err(|e| classify(&e))?;
         let code = resp.status().as_u16();
+        if let Some(index) = resp.headers().get("X-Vault-Index") {
+            if (200..300).contains(&code) && !index.is_empty() && index.len() <= MAX_INDEX_LEN {
+                *self.index.lock().unwrap_or_else(|e| e.into_inner()) = Some(index.clone());
+            }
+        }
         if !(200..300).contains(&code) {
             let errors = answer::read_body(resp, MAX_ERROR_BYTES)
                 .await?

@@ -2,7 +2,8 @@
 //! (reading KV v1 and v2, versions, fields, verifying against what Vault holds), `auth` (token,
 //! policies, AppRole, JWT, namespaces), `transit` (signing, public keys, rotation), `transport`
 //! (TLS, servers that refuse, never answer, redirect or fail, retries) and `publish` (publishing,
-//! check-and-set, the leak guard, release pins). Against a fake peer (`peer`), where only a
+//! check-and-set, the leak guard, release pins); `cluster` against three `bao server`s with Raft
+//! storage (scripts/bao-cluster). Against a fake peer (`peer`), where only a
 //! hostile server can say it: `limits` (answers too large, too many values) and `redaction`
 //! (credentials echoed back never printed; credentials that cannot be sent).
 //!
@@ -15,6 +16,7 @@
 //! output.
 
 mod auth;
+mod cluster;
 mod kv;
 mod limits;
 mod peer;
