@@ -16,14 +16,19 @@
 //! output.
 
 mod auth;
+mod certs;
 mod cluster;
 mod kv;
 mod limits;
 mod peer;
 mod publish;
 mod redaction;
+mod setup;
 mod transit;
 mod transport;
+
+pub use certs::make_certificates;
+pub use setup::*;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -32,7 +37,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::util::{modelseal, write, Run};
 
@@ -168,72 +173,6 @@ pub fn spawn_tied(
     });
     let pid = rx.recv().unwrap()?;
     Ok((pid, exited))
-}
-
-/// In `dir`, made by openssl for this run: `ca.pem`/`ca.key` (a CA), `server.pem`/`.key`
-/// (127.0.0.1, signed by it), `client.pem`/`.key` (a client certificate signed by it), and
-/// `other-ca.pem` with `stranger.pem`/`.key` (a client certificate of another CA).
-pub fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let r = crate::tools::run(&crate::tools::openssl(), args, dir);
-        assert_eq!(r.code, 0, "openssl {args:?}: {r:#?}");
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    for ca in ["ca", "other-ca"] {
-        let mut args = vec!["req", "-x509", "-days", "2", "-subj"];
-        let subject = format!("/CN=modelseal test {ca}");
-        let (key, pem) = (format!("{ca}.key"), format!("{ca}.pem"));
-        args.extend([subject.as_str()]);
-        args.extend(ec);
-        args.extend(["-keyout", &key, "-out", &pem]);
-        openssl(&args);
-    }
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    for (name, ca, ext) in [
-        ("server", "ca", "server.ext"),
-        ("client", "ca", "client.ext"),
-        ("stranger", "other-ca", "client.ext"),
-    ] {
-        let (key, csr, pem) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.pem"),
-        );
-        let subject = format!("/CN={name}");
-        let mut args = vec!["req", "-subj", subject.as_str()];
-        args.extend(ec);
-        args.extend(["-keyout", &key, "-out", &csr]);
-        openssl(&args);
-        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-        openssl(&[
-            "x509",
-            "-req",
-            "-days",
-            "2",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_pem,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-extfile",
-            ext,
-        ]);
-    }
 }
 
 impl Bao {
@@ -595,88 +534,4 @@ impl Case {
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         run_env(self.path(), args, env)
     }
-}
-
-// ---- Setup shared by several concerns ----
-
-/// A policy named `policy` allowing reads of one subtree; returns a token holding only it.
-pub fn limited_token(bao: &Bao, policy: &str, allowed: &str) -> String {
-    bao.api_ok(
-        "POST",
-        &format!("sys/policies/acl/{policy}"),
-        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
-    );
-    let v = bao.api_ok(
-        "POST",
-        "auth/token/create",
-        Some(json!({ "policies": [policy], "ttl": "10m" })),
-    );
-    let t = v["auth"]["client_token"].as_str().unwrap().to_string();
-    register_secret(&t);
-    t
-}
-
-/// A fresh Transit mount holding a fresh ed25519 key: (mount, key name).
-pub fn transit_key(bao: &Bao) -> (String, String) {
-    let mount = unique("transit");
-    bao.api_ok(
-        "POST",
-        &format!("sys/mounts/{mount}"),
-        Some(json!({ "type": "transit" })),
-    );
-    let key = unique("release");
-    bao.api_ok(
-        "POST",
-        &format!("{mount}/keys/{key}"),
-        Some(json!({ "type": "ed25519" })),
-    );
-    (mount, key)
-}
-
-/// `sign MODEL --vault-transit NAME --transit-mount MOUNT EXTRA...`
-pub fn transit_sign<'a>(
-    model: &'a str,
-    mount: &'a str,
-    name: &'a str,
-    extra: &[&'a str],
-) -> Vec<&'a str> {
-    let mut args = vec![
-        "sign",
-        model,
-        "--vault-transit",
-        name,
-        "--transit-mount",
-        mount,
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// `vault pubkey NAME --transit-mount MOUNT EXTRA...`
-pub fn pubkey_args<'a>(mount: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["vault", "pubkey", name, "--transit-mount", mount];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// A library session (no CLI) logged in to `bao` with its root token.
-pub fn library_session(bao: &Bao) -> modelseal::vault::Vault {
-    use modelseal::env::Env;
-    use modelseal::vault::{AuthChoice, PlainHttp, Settings};
-    let addr = bao.addr.clone();
-    let token = bao.token.clone();
-    let var = move |k: &str| match k {
-        "VAULT_ADDR" => Some(addr.clone().into()),
-        "VAULT_TOKEN" => Some(token.clone().into()),
-        _ => None,
-    };
-    let (settings, _) = Settings::from_env(
-        &Env::new(&var),
-        None,
-        &AuthChoice::Token,
-        std::time::Duration::from_secs(5),
-        PlainHttp::Refuse,
-    )
-    .unwrap();
-    modelseal::vault::Vault::connect(settings).unwrap()
 }

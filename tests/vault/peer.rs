@@ -37,6 +37,8 @@ impl Seen {
 pub enum Answer {
     /// This status and JSON body.
     Json(u16, String),
+    /// This status, these extra headers and JSON body.
+    JsonWith(u16, Vec<(&'static str, String)>, String),
     /// A 200 whose body never ends (up to `total` bytes of `[0,0,0,…`), announced with a
     /// `Content-Length` of `total` or sent chunked without one.
     Endless {
@@ -135,9 +137,16 @@ fn reason(status: u16) -> &'static str {
 fn respond(mut stream: TcpStream, answer: Answer, written: &AtomicU64) {
     match answer {
         Answer::Json(status, body) => {
+            respond(stream, Answer::JsonWith(status, vec![], body), written)
+        }
+        Answer::JsonWith(status, headers, body) => {
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 reason(status),
                 body.len()
             );

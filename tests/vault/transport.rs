@@ -451,3 +451,45 @@ vaulttest!(
         assert_eq!(r.code, 2, "{r:#?}");
     }
 );
+
+vaulttest!(
+    a_write_index_is_sent_back_so_a_lagging_standby_forwards,
+    Case::offline,
+    |t| {
+        use super::peer::{Answer, Peer};
+        // OpenBao's read-enabled standbys may not have our login's token yet: the index the
+        // login returned goes with every later request, asking a standby that is behind to
+        // forward to the active node (tests/vault/cluster.rs runs this against a cluster).
+        let digest = sha256_hex(b"indexed");
+        let peer = Peer::start(move |req| {
+            if req.path().ends_with("/login") {
+                let body = json!({"auth": {"client_token": "s.issued-by-login"}}).to_string();
+                Answer::JsonWith(200, vec![("X-Vault-Index", "opaque-index-42".into())], body)
+            } else {
+                let body =
+                    json!({"data": {"data": {"checksum": digest}, "metadata": {"version": 1}}});
+                Answer::Json(200, body.to_string())
+            }
+        });
+        let mut args = GET_M.to_vec();
+        args.push("--approle");
+        let r = t.run_env(
+            &args,
+            &[
+                ("VAULT_ADDR", &peer.addr),
+                ("VAULT_ROLE_ID", "r"),
+                ("VAULT_SECRET_ID", "s"),
+            ],
+        );
+        r.ok();
+        let seen = peer.requests();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].header("x-vault-index"), None);
+        assert_eq!(seen[1].header("x-vault-index"), Some("opaque-index-42"));
+        assert_eq!(
+            seen[1].header("x-vault-inconsistent"),
+            Some("forward-active-node")
+        );
+        assert_eq!(seen[1].header("x-vault-token"), Some("s.issued-by-login"));
+    }
+);

@@ -164,7 +164,9 @@ pub fn note_parse_error() {
         return;
     }
     let name = command_name(args.get(dashes + 1..).unwrap_or_default());
-    eprintln!("modelseal: error: {name} was not started: invalid arguments (see above)");
+    note(format_args!(
+        "error: {name} was not started: invalid arguments (see above)"
+    ));
 }
 
 /// Block the signals that must end verification, before any thread exists (every thread

@@ -538,3 +538,18 @@ pub fn after_help() -> String {
         names.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_names_every_weakening() {
+        let allow = &setting(Id::AllowWeakening).help;
+        let after = after_help();
+        for w in Weakening::ALL {
+            assert!(allow.contains(w.name()), "{}", w.name());
+            assert!(after.contains(w.name()), "{}", w.name());
+        }
+    }
+}
