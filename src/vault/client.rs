@@ -163,36 +163,6 @@ impl Vault {
         })
     }
 
-    /// `<address>/v1/<api_path>?<query>`: each `/`-separated component of `api_path` is one
-    /// path segment (percent-encoded: a `?` or `#` in a secret's name stays in the name).
-    fn url(&self, api_path: &str, query: &[(&str, String)]) -> Result<Url, Fail> {
-        if api_path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == ".." || c.chars().any(char::is_control))
-        {
-            return Err(Fail::Request(format!(
-                "'{}' is not a Vault API path (empty, '.' or '..' components, or control characters)",
-                one_line(api_path)
-            )));
-        }
-        let mut url = self.settings.address.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|()| Fail::Request("the Vault address cannot hold a path".into()))?;
-            segments
-                .pop_if_empty()
-                .push("v1")
-                .extend(api_path.split('/'));
-        }
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url)
-    }
-
     /// One request: the headers Vault expects (the token only when `with_token`), the answer
     /// read within [`answer::MAX_ANSWER_BYTES`] and parsed within its value limit. An error
     /// status becomes [`Fail::Status`] with Vault's `errors` (from at most
@@ -208,7 +178,7 @@ impl Vault {
     ) -> Result<Value, Fail> {
         let mut req = self
             .http
-            .request(method, self.url(api_path, query)?)
+            .request(method, api_url(&self.settings.address, api_path, query)?)
             .header("X-Vault-Request", "true");
         if let Some(ns) = &self.settings.namespace {
             req = req.header("X-Vault-Namespace", ns);
@@ -261,5 +231,67 @@ impl Vault {
     pub(crate) async fn post(&self, api_path: &str, body: &str) -> Result<Value, Fail> {
         self.request(Method::POST, api_path, &[], Some(body), true)
             .await
+    }
+}
+
+/// `<address>/v1/<api_path>?<query>`: each `/`-separated component of `api_path` is one path
+/// segment, percent-encoded (a `?`, `#` or `%` in a secret's name stays in the name, instead of
+/// starting a query that would name another secret); a path the address carries is kept.
+fn api_url(address: &Url, api_path: &str, query: &[(&str, String)]) -> Result<Url, Fail> {
+    if api_path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == ".." || c.chars().any(char::is_control))
+    {
+        return Err(Fail::Request(format!(
+            "'{}' is not a Vault API path (empty, '.' or '..' components, or control characters)",
+            one_line(api_path)
+        )));
+    }
+    let mut url = address.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    {
+        let mut segments = url
+            .path_segments_mut()
+            .map_err(|()| Fail::Request("the Vault address cannot hold a path".into()))?;
+        segments
+            .pop_if_empty()
+            .push("v1")
+            .extend(api_path.split('/'));
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_are_segments_of_the_address() {
+        let url = |addr: &str, path: &str, query: &[(&str, String)]| {
+            api_url(&Url::parse(addr).unwrap(), path, query).map(|u| u.to_string())
+        };
+        assert_eq!(
+            url(
+                "https://v:8200",
+                "secret/data/m",
+                &[("version", "3".into())]
+            )
+            .unwrap(),
+            "https://v:8200/v1/secret/data/m?version=3"
+        );
+        assert_eq!(
+            url("https://v:8200/prefix/?x=1#f", "secret/data/a?b#c%d e", &[]).unwrap(),
+            "https://v:8200/prefix/v1/secret/data/a%3Fb%23c%25d%20e"
+        );
+        for bad in ["secret//m", "secret/../sys", "secret/./m", "a/\nb", ""] {
+            assert!(
+                matches!(url("https://v", bad, &[]), Err(Fail::Request(_))),
+                "{bad:?}"
+            );
+        }
     }
 }
