@@ -45,6 +45,7 @@ pub mod keys;
 pub mod model;
 pub mod oms;
 pub mod progress;
+pub mod redact;
 pub mod secrets;
 #[cfg(feature = "vault")]
 pub mod vault;

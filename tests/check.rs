@@ -237,3 +237,53 @@ fn an_overlong_line_is_malformed_and_the_rest_still_checked() {
     assert_eq!(run.stdout, "a: OK\n");
     assert!(run.stderr.contains("1 line is improperly formatted"));
 }
+
+/// A checkfile line is bounded (64 KiB): a longer one is skipped as it streams past, never
+/// held whole. A 600 MiB line on standard input, under a 512 MiB address-space limit that
+/// holding it would exceed, is one improperly formatted line and the next line is checked.
+#[test]
+fn a_huge_line_is_refused_in_bounded_memory() {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a", b"hello");
+    let mut cmd = crate::util::modelseal();
+    cmd.current_dir(dir.path())
+        .args(["--threads", "1", "check", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: only setrlimit (async-signal-safe) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 512 << 20,
+                rlim_max: 512 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..600 {
+            stdin.write_all(&block)?;
+        }
+        stdin.write_all(format!("\n{HELLO_SHA256}  a\n").as_bytes())
+    });
+    let run: Run = child.wait_with_output().unwrap().into();
+    writer
+        .join()
+        .unwrap()
+        .expect("modelseal read the whole line");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "a: OK\n");
+    assert!(
+        run.stderr.contains("1 line is improperly formatted"),
+        "{run:?}"
+    );
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{random_bytes, run_in, write};
+use crate::util::{modelseal, random_bytes, run_in, write, Run};
 
 /// A directory of random files whose names need escaping or quoting.
 fn awkward_files(dir: &Path) -> Vec<String> {
@@ -197,6 +197,42 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(run.code, 2, "{run:?}");
     let run = run_in(dir.path(), ["hash", "--threads", "lots", "x"]);
     assert_eq!(run.code, 2, "{run:?}");
+}
+
+/// Threads are bounded (at most 64: more than one per core only adds memory), from the flag
+/// and from MODELSEAL_THREADS alike; 0 means every core.
+#[test]
+fn threads_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "x", b"hello");
+    let hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824  x\n";
+    for ok in ["1", "64", "0"] {
+        let run = run_in(
+            dir.path(),
+            ["--threads", ok, "hash", "--algo", "sha256", "x"],
+        );
+        assert_eq!((run.code, run.stdout.as_str()), (0, hello), "{ok}: {run:?}");
+    }
+    for bad in ["65", "100000", "18446744073709551616"] {
+        let run = run_in(dir.path(), ["--threads", bad, "hash", "x"]);
+        assert_eq!(run.code, 2, "{bad}: {run:?}");
+        assert!(run.stdout.is_empty());
+    }
+    let run = run_in(dir.path(), ["--threads", "65", "hash", "x"]);
+    assert!(
+        run.stderr
+            .contains("at most 64 threads (--threads or MODELSEAL_THREADS)"),
+        "{run:?}"
+    );
+    let run: Run = modelseal()
+        .current_dir(dir.path())
+        .env("MODELSEAL_THREADS", "1000")
+        .args(["hash", "x"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("MODELSEAL_THREADS"), "{run:?}");
 }
 
 #[test]

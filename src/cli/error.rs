@@ -123,13 +123,13 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
     }
 }
 
-/// Print an error once as `modelseal: error: …` and return its exit status; a closed stdout
-/// is a quiet success.
+/// Print an error once as `modelseal: error: …` (credentials replaced, whoever wrote the
+/// text) and return its exit status; a closed stdout is a quiet success.
 pub fn report(e: &Error) -> Exit {
     if e.is_broken_pipe() {
         return Exit::Success;
     }
-    eprintln!("modelseal: error: {e}");
+    super::output::note(format_args!("error: {e}"));
     e.exit
 }
 

@@ -34,8 +34,8 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Global {
-    /// Worker threads for hashing (default: every core).
-    #[arg(long, global = true, value_name = "N", env = "MODELSEAL_THREADS")]
+    /// Worker threads for hashing, at most 64 (default, or 0: every core, up to 64).
+    #[arg(long, global = true, value_name = "N", env = "MODELSEAL_THREADS", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Progress bar on stderr: auto shows it when stderr is a terminal and the work is large.
     #[arg(long, global = true, value_enum, default_value_t = progress_bar::ProgressMode::Auto)]
@@ -62,8 +62,32 @@ pub enum Command {
     Scan(scan::ScanArgs),
 }
 
-/// The one pool every command hashes on, built once (0 threads: every core).
-fn build_pool(threads: usize) -> Result<()> {
+/// The most hashing threads: a thread per core is the useful range (SHA-256 of one file is one
+/// core's work; more threads than cores only add memory: a 4 MiB buffer or a 16 MiB window
+/// per file in flight), and 64 windows is what the SIGBUS guard tracks at once.
+pub const MAX_THREADS: usize = 64;
+
+fn parse_threads(text: &str) -> std::result::Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| "not a whole number of threads".to_string())?;
+    match n {
+        n if n > MAX_THREADS => Err(format!(
+            "at most {MAX_THREADS} threads (--threads or MODELSEAL_THREADS): a thread per core \
+             is the useful range; more only adds memory"
+        )),
+        n => Ok(n),
+    }
+}
+
+/// The one pool every command hashes on, built once (None or 0: every core, up to
+/// [`MAX_THREADS`]).
+fn build_pool(threads: Option<usize>) -> Result<()> {
+    let threads = threads.filter(|&n| n > 0).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+    });
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("modelseal-hash-{i}"))
@@ -106,7 +130,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     };
     // Files shrinking under a mapping become "file changed" errors, never SIGBUS.
     modelseal::hash::install_sigbus_guard();
-    build_pool(cli.global.threads.unwrap_or(0))?;
+    build_pool(cli.global.threads)?;
     let global = cli.global;
     match cli.command {
         // The guard verifies on the pool, then execs from this (the main) thread.

@@ -6,6 +6,7 @@ use modelseal::oms::trust::{rfc3339, AuthError, Signer};
 use modelseal::verify::{BundleProblem, Outcome, Provenance, Report, VerifyError};
 use serde_json::json;
 
+use super::output::{note, say};
 use super::Error;
 
 /// `n thing` or `n things`.
@@ -22,22 +23,22 @@ pub fn stopped(e: VerifyError, json: bool) -> Error {
     } = &e
     {
         for p in list {
-            eprintln!(
-                "modelseal: {}: {}",
+            note(format_args!(
+                "{}: {}",
                 modelseal::escape::display_bytes(p.name.as_bytes()),
                 p.reason
-            );
+            ));
         }
     }
     if json {
-        println!(
+        say(format_args!(
             "{}",
             json!({"type": "error", "code": e.code(), "message": e.to_string()})
-        );
-        println!(
+        ));
+        say(format_args!(
             "{}",
             json!({"type": "summary", "ok": false, "code": e.code()})
-        );
+        ));
     }
     e.into()
 }
@@ -53,10 +54,10 @@ pub fn failures(report: &Report) -> Error {
             ..
         } = &f.outcome
         {
-            eprintln!(
-                "modelseal: {}: {what}: expected {expected}, found {actual}",
+            note(format_args!(
+                "{}: {what}: expected {expected}, found {actual}",
                 f.name
-            );
+            ));
         }
     }
     let (verified, failed) = (report.verified(), report.failed());
@@ -79,13 +80,13 @@ pub fn warnings(report: &Report) {
     } = &report.provenance
     {
         if c.expired {
-            eprintln!(
-                "modelseal: warning: the signing certificate ({}) expired on {}; its chain was \
+            note(format_args!(
+                "warning: the signing certificate ({}) expired on {}; its chain was \
                  checked at its notBefore ({}), when it signed",
                 c.subject,
                 rfc3339(c.not_after),
                 rfc3339(c.not_before)
-            );
+            ));
         }
     }
 }

@@ -17,6 +17,7 @@ use modelseal::oms::sign::{
 };
 use modelseal::write::{write_atomic, Replace};
 
+use super::output::{note, say};
 use super::progress_bar::LazyBar;
 use super::{Context, Error, Global, Result};
 
@@ -133,7 +134,7 @@ fn sign_error(e: SignError) -> Error {
     match &e {
         SignError::Refused(list) => {
             for r in list {
-                eprintln!("modelseal: {}: {}", r.path, r.reason);
+                note(format_args!("{}: {}", r.path, r.reason));
             }
         }
         SignError::Secrets(list) => {
@@ -144,16 +145,16 @@ fn sign_error(e: SignError) -> Error {
                 } else {
                     format!(" ({})", f.redacted)
                 };
-                eprintln!(
-                    "modelseal: {}{line}: {}{shown}",
+                note(format_args!(
+                    "{}{line}: {}{shown}",
                     display_path(&f.path),
                     f.rule
-                );
+                ));
             }
         }
         SignError::Files(list) => {
             for f in list {
-                eprintln!("modelseal: {f}");
+                note(f);
             }
         }
         _ => {}
@@ -243,22 +244,25 @@ fn sign_with(
         write_file(&dir.join("B3SUMS"), &sums(&signed.files, Algorithm::Blake3))?;
     }
     write_file(&output, &signed.bundle)?;
-    println!(
+    say(format_args!(
         "signed {} file{} of {} with {} key {}",
         signed.files.len(),
         if signed.files.len() == 1 { "" } else { "s" },
         display_path(&args.model),
         signed.public_key.key_type(),
         signed.public_key.hint()
-    );
-    println!("root digest: sha256:{}", hex::encode(signed.root_digest));
-    println!("signature: {}", display_path(&output));
+    ));
+    say(format_args!(
+        "root digest: sha256:{}",
+        hex::encode(signed.root_digest)
+    ));
+    say(format_args!("signature: {}", display_path(&output)));
     if let Some(dir) = &args.sums {
-        println!(
+        say(format_args!(
             "checksums: {} {}",
             display_path(dir.join("SHA256SUMS")),
             display_path(dir.join("B3SUMS"))
-        );
+        ));
     }
     Ok(Exit::Success)
 }

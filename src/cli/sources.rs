@@ -104,10 +104,10 @@ impl TrustSpec {
             if let IdentityRule::Regex(re) = &rule {
                 let p = re.as_str();
                 if !(p.starts_with('^') && p.ends_with('$')) {
-                    eprintln!(
-                        "modelseal: warning: --identity-regexp {p:?} is not anchored (^...$): \
+                    super::output::note(format_args!(
+                        "warning: --identity-regexp {p:?} is not anchored (^...$): \
                          it accepts any identity that contains a match"
-                    );
+                    ));
                 }
             }
             trust.sigstore = Some(match &self.trusted_root {

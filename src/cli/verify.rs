@@ -9,6 +9,7 @@ use modelseal::oms::trust::{rfc3339, Signer};
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
+use super::output::say;
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
 use super::sources::{self, Request, SourceSpec, TrustSpec, VaultRead};
@@ -152,18 +153,18 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
     }
     for f in &report.files {
         if f.outcome == Outcome::Verified {
-            println!("{}: OK", f.name);
+            say(format_args!("{}: OK", f.name));
         }
     }
     for i in &report.ignored {
-        println!("{i}: ignored");
+        say(format_args!("{i}: ignored"));
     }
     let skipped = report.skipped_unlisted();
     if skipped > 0 {
-        println!(
+        say(format_args!(
             "skipped {} (--ignore-unsigned-files)",
             plural(skipped, "unsigned file", "unsigned files")
-        );
+        ));
     }
     let files = plural(report.verified(), "file", "files");
     match &report.provenance {
@@ -172,23 +173,25 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
             root_digest: Some(root),
             signer,
             ..
-        } => println!("verified {files} of {subject} (root digest {root}, {signer})"),
+        } => say(format_args!(
+            "verified {files} of {subject} (root digest {root}, {signer})"
+        )),
         Provenance::Signed {
             root_digest: None,
             signer,
             ..
-        } => {
-            println!("verified {files} (a model_signing 0.2.0 statement: no root digest; {signer})")
-        }
+        } => say(format_args!(
+            "verified {files} (a model_signing 0.2.0 statement: no root digest; {signer})"
+        )),
         Provenance::Vault {
             secret,
             directory: true,
             ..
-        } => println!("verified {files} against {secret}"),
-        Provenance::Checkfile { path } => println!(
+        } => say(format_args!("verified {files} against {secret}")),
+        Provenance::Checkfile { path } => say(format_args!(
             "verified {files} against the checkfile {}",
             modelseal::escape::display_path(path)
-        ),
+        )),
         // One file against one digest: its OK line says it all, as `sha256sum -c` does.
         Provenance::Vault { .. } | Provenance::Digest(_) => {}
     }
@@ -208,10 +211,10 @@ fn print_json(report: &Report) {
             } => json!({"type": "file", "path": f.name, "status": "failed",
                 "reason": reason.code(), "expected": expected, "actual": actual}),
         };
-        println!("{line}");
+        say(line);
     }
     for i in &report.ignored {
-        println!("{}", json!({"type": "ignored", "path": i}));
+        say(format_args!("{}", json!({"type": "ignored", "path": i})));
     }
     let mut summary = json!({"type": "summary", "ok": report.passed(),
         "verified": report.verified(), "failed": report.failed(),
@@ -233,7 +236,7 @@ fn print_json(report: &Report) {
         }
         summary["signer"] = signer_json(signer);
     }
-    println!("{summary}");
+    say(summary);
 }
 
 /// Who signed, for machines: the method and what identifies the signer under it.

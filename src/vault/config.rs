@@ -16,6 +16,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts for a transiently failing request (refused, 5xx, sealed); timeouts are not retried.
 pub const DEFAULT_ATTEMPTS: u32 = 3;
 
+/// Whether plain `http://` may be used to reach a Vault that is not on loopback: a
+/// weakening (the token and every answer travel unprotected), refused unless asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlainHttp {
+    /// Refused with a configuration error (exit 2): the default.
+    #[default]
+    Refuse,
+    /// Allowed, with a warning on every run (`--allow-plain-http`).
+    Allow,
+}
+
 /// How to log in. The credentials themselves come from the environment or files, never flags.
 #[derive(Clone, Debug)]
 pub enum AuthChoice {
@@ -76,24 +87,34 @@ pub struct Settings {
 
 impl Settings {
     /// Resolve settings from the environment. Returns warnings the caller must show
-    /// (TLS verification off, plain http to a remote host).
+    /// (TLS verification off, plain http to a remote host when `plain_http` allows it).
     /// `home` holds `.vault-token`, the token file `vault login` writes.
     pub fn from_env(
         env: &Env<'_>,
         home: Option<&Path>,
         auth: &AuthChoice,
         timeout: Duration,
+        plain_http: PlainHttp,
     ) -> Result<(Settings, Vec<String>), VaultError> {
         let mut warnings = Vec::new();
         let (addr_var, addr_text) = env
             .vault("ADDR")?
             .unwrap_or_else(|| ("VAULT_ADDR".into(), DEFAULT_ADDR.into()));
         let address = parse_address(&addr_var, &addr_text)?;
-        if address.scheme() == "http" && !is_loopback(&address) {
-            warnings.push(format!(
-                "{addr_var} uses plain http:// to {}: the token and the answers travel unprotected",
-                address.host_str().unwrap_or("?")
-            ));
+        if let Some(host) = plain_http_to_remote(&address) {
+            match plain_http {
+                PlainHttp::Refuse => {
+                    return Err(VaultError::Config(format!(
+                        "{addr_var}={address} uses plain http:// to {host}, which is not \
+                         loopback: the token and every answer would travel unprotected; use \
+                         https://, or pass --allow-plain-http to accept that"
+                    )))
+                }
+                PlainHttp::Allow => warnings.push(format!(
+                    "{addr_var} uses plain http:// to {host} (allowed by --allow-plain-http): \
+                     the token and the answers travel unprotected"
+                )),
+            }
         }
 
         let mut tls = Tls::default();
@@ -130,10 +151,20 @@ impl Settings {
         }
 
         let credentials = credentials(env, home, auth)?;
+        let namespace = env.vault("NAMESPACE")?;
+        if let Some((var, ns)) = &namespace {
+            if !ns.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(VaultError::Config(format!(
+                    "{var}='{}' cannot be sent in a header: a namespace is printable ASCII \
+                     without spaces",
+                    crate::escape::display_bytes(ns.as_bytes())
+                )));
+            }
+        }
         Ok((
             Settings {
                 address,
-                namespace: env.vault("NAMESPACE")?.map(|(_, v)| v),
+                namespace: namespace.map(|(_, v)| v),
                 tls,
                 credentials,
                 timeout,
@@ -145,11 +176,13 @@ impl Settings {
 }
 
 fn parse_address(var: &str, text: &str) -> Result<Url, VaultError> {
+    // Shown without any user information it holds: that part is a password.
+    let shown = super::error::one_line(&crate::redact::url_userinfo(text));
     let url = Url::parse(text)
-        .map_err(|e| VaultError::Config(format!("{var}='{text}' is not a URL: {e}")))?;
+        .map_err(|e| VaultError::Config(format!("{var}='{shown}' is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(VaultError::Config(format!(
-            "{var}='{text}' must be an http:// or https:// address"
+            "{var}='{shown}' must be an http:// or https:// address"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -166,13 +199,31 @@ impl From<EnvError> for VaultError {
     }
 }
 
-/// localhost, 127.0.0.0/8 or ::1.
+/// localhost, 127.0.0.0/8 or ::1 (and ::ffff:127.0.0.0/104, the same addresses).
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         None => false,
+    }
+}
+
+/// The host, when `url` is plain `http://` to a host that is not loopback: the case that
+/// needs `--allow-plain-http`.
+pub fn plain_http_to_remote(url: &Url) -> Option<String> {
+    (url.scheme() == "http" && !is_loopback(url)).then(|| url.host_str().unwrap_or("?").to_string())
+}
+
+/// A credential as read: refused (exit 2, naming where it came from) when it cannot be sent.
+fn usable(secret: Secret, what: &str, origin: &str) -> Result<Secret, VaultError> {
+    match secret.unusable() {
+        None => Ok(secret),
+        Some(why) => Err(VaultError::Config(format!(
+            "{origin}: the {what} holds {why}"
+        ))),
     }
 }
 
@@ -190,7 +241,7 @@ fn read_secret_file(what: &str, path: &Path) -> Result<Secret, VaultError> {
             path.display()
         )));
     }
-    Ok(secret)
+    usable(secret, what, &path.display().to_string())
 }
 
 fn from_file_or_env(
@@ -204,7 +255,7 @@ fn from_file_or_env(
         return read_secret_file(what, path);
     }
     match env.vault(var)? {
-        Some((_, v)) => Ok(Secret::new(&v)),
+        Some((name, v)) => usable(Secret::new(&v), what, &name),
         None => Err(VaultError::Config(format!(
             "no {what}: set VAULT_{var} (or BAO_{var}) or pass {flag} FILE"
         ))),
@@ -218,8 +269,12 @@ fn credentials(
 ) -> Result<Credentials, VaultError> {
     match auth {
         AuthChoice::Token => {
-            if let Some((_, t)) = env.vault("TOKEN")? {
-                return Ok(Credentials::Token(Secret::new(&t)));
+            if let Some((var, t)) = env.vault("TOKEN")? {
+                return Ok(Credentials::Token(usable(
+                    Secret::new(&t),
+                    "Vault token",
+                    &var,
+                )?));
             }
             let file = home.map(|h| h.join(".vault-token"));
             match file {
@@ -268,6 +323,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<(Settings, Vec<String>), VaultError> {
+        settings_with(vars, PlainHttp::Refuse)
+    }
+
+    fn settings_with(
+        vars: &[(&str, &str)],
+        plain_http: PlainHttp,
+    ) -> Result<(Settings, Vec<String>), VaultError> {
         let map: HashMap<String, std::ffi::OsString> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.into()))
@@ -278,6 +340,7 @@ mod tests {
             None,
             &AuthChoice::Token,
             DEFAULT_TIMEOUT,
+            plain_http,
         )
     }
 
@@ -295,21 +358,89 @@ mod tests {
     }
 
     #[test]
-    fn bao_variables_win_and_plain_http_to_remote_warns() {
-        let (s, w) = settings(&[
+    fn bao_variables_win_and_plain_http_to_remote_is_refused_unless_allowed() {
+        let vars = [
             ("VAULT_TOKEN", "x"),
             ("VAULT_ADDR", "http://127.0.0.1:1"),
             ("BAO_ADDR", "http://vault.example:8200"),
-        ])
-        .unwrap();
+        ];
+        let e = settings(&vars).unwrap_err();
+        assert!(matches!(e, VaultError::Config(_)));
+        assert_eq!(
+            e.to_string(),
+            "BAO_ADDR=http://vault.example:8200/ uses plain http:// to vault.example, which is \
+             not loopback: the token and every answer would travel unprotected; use https://, \
+             or pass --allow-plain-http to accept that"
+        );
+        let (s, w) = settings_with(&vars, PlainHttp::Allow).unwrap();
         assert_eq!(s.address.host_str(), Some("vault.example"));
         assert!(w.iter().any(|w| w.contains("plain http://")));
-        let (_, w) = settings(&[
-            ("VAULT_TOKEN", "x"),
-            ("VAULT_ADDR", "http://localhost:8200"),
-        ])
-        .unwrap();
-        assert!(w.is_empty());
+        for local in [
+            "http://localhost:8200",
+            "http://127.0.0.1:8200",
+            "http://127.8.9.10:8200",
+            "http://[::1]:8200",
+            "http://[::ffff:127.0.0.1]:8200",
+        ] {
+            let (_, w) = settings(&[("VAULT_TOKEN", "x"), ("VAULT_ADDR", local)]).unwrap();
+            assert!(w.is_empty(), "{local}");
+        }
+        for remote in [
+            "http://10.0.0.1:8200",
+            "http://[fe80::1]:8200",
+            "http://localhost.example",
+        ] {
+            let e = settings(&[("VAULT_TOKEN", "x"), ("VAULT_ADDR", remote)]).unwrap_err();
+            assert!(e.to_string().contains("--allow-plain-http"), "{remote}");
+        }
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_sent_are_config_errors_naming_their_origin() {
+        let e = settings(&[("VAULT_TOKEN", "s.first\ns.second")]).unwrap_err();
+        assert!(matches!(e, VaultError::Config(_)));
+        assert!(
+            e.to_string()
+                .starts_with("VAULT_TOKEN: the Vault token holds a line break"),
+            "{e}"
+        );
+        let e = settings(&[("BAO_TOKEN", "s.a\u{7f}b")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("BAO_TOKEN: the Vault token holds a control"),
+            "{e}"
+        );
+        let e = settings(&[("VAULT_TOKEN", "x"), ("VAULT_NAMESPACE", "team\nx")]).unwrap_err();
+        assert!(e.to_string().contains("VAULT_NAMESPACE"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".vault-token"), "s.one\ns.two\n").unwrap();
+        let none = |_: &str| None;
+        let e = Settings::from_env(
+            &Env::new(&none),
+            Some(dir.path()),
+            &AuthChoice::Token,
+            DEFAULT_TIMEOUT,
+            PlainHttp::Refuse,
+        )
+        .unwrap_err();
+        assert!(matches!(e, VaultError::Config(_)));
+        assert!(
+            e.to_string()
+                .contains(".vault-token: the Vault token holds a line break"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_address_with_user_information_is_never_shown() {
+        for text in [
+            "https://user:hunter2-password@[bad",
+            "ftp://user:hunter2-password@h",
+        ] {
+            let e = settings(&[("VAULT_TOKEN", "x"), ("VAULT_ADDR", text)]).unwrap_err();
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+            assert!(e.to_string().contains("[redacted]@"), "{e}");
+        }
     }
 
     #[test]

@@ -3,19 +3,33 @@
 use crate::exit::{Exit, HasExit};
 
 /// Why a Vault operation failed. Every message names the Vault path or setting and says what
-/// went wrong in the user's terms; none contains a credential.
-#[derive(Debug, thiserror::Error)]
+/// went wrong in the user's terms. Text a server wrote goes into messages (its `errors`, a
+/// mount's name), so both `Display` and `Debug` replace every credential the process holds
+/// ([`crate::redact`]): a server that echoes the token back cannot make us print it.
+#[derive(thiserror::Error)]
 pub enum VaultError {
     /// Local configuration: a bad environment value, a missing token, an unreadable file.
-    #[error("{0}")]
+    #[error("{}", crate::redact::redact(.0))]
     Config(String),
-    /// Temporarily unavailable: connection refused, timeout, 5xx, sealed. Retrying may help.
-    #[error("{0}")]
+    /// Temporarily unavailable: connection refused, timeout, 5xx, sealed, a cluster electing
+    /// its leader or a KV mount upgrading. Retrying may help.
+    #[error("{}", crate::redact::redact(.0))]
     Unavailable(String),
     /// Refused or nonsense: 401/403/404, deleted or destroyed version, missing field,
-    /// malformed value, TLS failure, CAS conflict.
-    #[error("{0}")]
+    /// malformed value, TLS failure, CAS conflict, an answer larger than the limit.
+    #[error("{}", crate::redact::redact(.0))]
     Refused(String),
+}
+
+impl std::fmt::Debug for VaultError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            VaultError::Config(_) => "Config",
+            VaultError::Unavailable(_) => "Unavailable",
+            VaultError::Refused(_) => "Refused",
+        };
+        write!(f, "{kind}({:?})", self.to_string())
+    }
 }
 
 impl HasExit for VaultError {
@@ -35,9 +49,11 @@ impl VaultError {
     }
 }
 
-/// Server-controlled text made safe for one terminal line: control characters escaped,
-/// whitespace runs collapsed, length bounded.
+/// Server-controlled text made safe for one terminal line: credentials replaced (before the
+/// text is cut, so no prefix of one survives), control characters escaped, whitespace runs
+/// collapsed, length bounded.
 pub(crate) fn one_line(text: &str) -> String {
+    let text = crate::redact::redact(text);
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::new();
     for c in collapsed.chars() {
@@ -63,6 +79,14 @@ mod tests {
         assert_eq!(VaultError::Config(String::new()).exit().code(), 2);
         assert_eq!(VaultError::Unavailable(String::new()).exit().code(), 3);
         assert_eq!(VaultError::Refused(String::new()).exit().code(), 4);
+    }
+
+    #[test]
+    fn messages_never_show_a_registered_credential() {
+        crate::redact::register("s.error-sentinel-42");
+        let e = VaultError::Refused("permission denied: s.error-sentinel-42".into());
+        assert_eq!(e.to_string(), "permission denied: [redacted]");
+        assert!(!format!("{e:?}").contains("sentinel"));
     }
 
     #[test]

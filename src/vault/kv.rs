@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::client::Vault;
 use super::error::{one_line, VaultError};
-use super::transport::{classify_vaultrs, Fail};
+use super::transport::Fail;
 
 /// The KV engine version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,15 +180,10 @@ impl Vault {
 
     fn preflight(&self, path: &str) -> Result<(String, KvVersion), VaultError> {
         let ctx = format!("finding the KV mount of {path}");
-        let answer = match self.call_raw(|| {
-            self.raw(
-                reqwest::Method::GET,
-                format!("sys/internal/ui/mounts/{path}"),
-                None,
-                true,
-            )
-        }) {
+        let api = format!("sys/internal/ui/mounts/{path}");
+        let answer = match self.call_raw(|| self.get(&api, &[])) {
             Ok(a) => a,
+            Err(f) if f.transient() => return Err(f.into_error(&ctx, &self.settings)),
             Err(Fail::Status { code, errors }) if code == 400 || code == 404 || code == 403 => {
                 let said = one_line(&errors.join("; "));
                 let said = if said.is_empty() {
@@ -247,13 +242,9 @@ impl Vault {
                         "{name} is in a KV version 1 mount, which has no versions; drop --version"
                     )));
                 }
-                let got = self.call_raw(|| async {
-                    vaultrs::kv1::get_raw(&self.client, &at.mount, &at.rel)
-                        .await
-                        .map_err(classify_vaultrs)
-                });
-                let data = match got {
-                    Ok(r) => r.data,
+                let api = format!("{}/{}", at.mount, at.rel);
+                let data = match self.call_raw(|| self.get(&api, &[])) {
+                    Ok(mut answer) => answer["data"].take(),
                     Err(Fail::Status { code: 404, .. }) => {
                         return Err(VaultError::refused(format!(
                             "{name}: no secret at this path (HTTP 404)"
@@ -268,19 +259,28 @@ impl Vault {
                 })
             }
             KvVersion::V2 => {
-                let got = self.call_raw(|| async {
-                    let endpoint = vaultrs::api::kv2::requests::ReadSecretRequest {
-                        mount: at.mount.clone(),
-                        path: at.rel.clone(),
-                        version,
-                    };
-                    vaultrs::api::exec_with_result(&self.client, endpoint)
-                        .await
-                        .map_err(classify_vaultrs)
-                });
-                let (data, read_version) = match got {
+                let api = format!("{}/data/{}", at.mount, at.rel);
+                let query: Vec<(&str, String)> = version
+                    .map(|v| ("version", v.to_string()))
+                    .into_iter()
+                    .collect();
+                let (data, read_version) = match self.call_raw(|| self.get(&api, &query)) {
                     // Data and its version come from the same answer.
-                    Ok(r) => (r.data, Some(r.metadata.version)),
+                    Ok(mut answer) => {
+                        let data = answer["data"]["data"].take();
+                        if data.is_null() {
+                            // A deleted or destroyed version read as "no data".
+                            return Err(self.explain_missing(&at, version));
+                        }
+                        let read =
+                            answer["data"]["metadata"]["version"]
+                                .as_u64()
+                                .ok_or_else(|| {
+                                    Fail::Decode("no data.metadata.version".into())
+                                        .into_error(&ctx, &self.settings)
+                                })?;
+                        (data, Some(read))
+                    }
                     Err(Fail::Status { code: 404, .. }) => {
                         return Err(self.explain_missing(&at, version))
                     }
@@ -295,25 +295,40 @@ impl Vault {
         }
     }
 
-    fn current_version(&self, at: &Resolved) -> Result<u64, Fail> {
-        self.call_raw(|| async {
-            vaultrs::kv2::read_metadata(&self.client, &at.mount, &at.rel)
-                .await
-                .map_err(classify_vaultrs)
+    /// A KV v2 secret's metadata: its current version and, for each version, whether it was
+    /// deleted (when) or destroyed.
+    fn metadata(&self, at: &Resolved) -> Result<Metadata, Fail> {
+        let api = format!("{}/metadata/{}", at.mount, at.rel);
+        let answer = self.call_raw(|| self.get(&api, &[]))?;
+        let data = &answer["data"];
+        let current_version = data["current_version"]
+            .as_u64()
+            .ok_or_else(|| Fail::Decode("no data.current_version".into()))?;
+        let versions = data["versions"]
+            .as_object()
+            .map(|all| {
+                all.iter()
+                    .map(|(n, v)| {
+                        let state = VersionState {
+                            destroyed: v["destroyed"].as_bool().unwrap_or(false),
+                            deletion_time: v["deletion_time"].as_str().unwrap_or("").to_string(),
+                        };
+                        (n.clone(), state)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Metadata {
+            current_version,
+            versions,
         })
-        .map(|m| m.current_version)
     }
 
     /// A KV v2 read answered 404: say whether the path is missing or the version is
     /// deleted, destroyed or absent.
     fn explain_missing(&self, at: &Resolved, version: Option<u64>) -> VaultError {
         let name = at.display();
-        let meta = self.call_raw(|| async {
-            vaultrs::kv2::read_metadata(&self.client, &at.mount, &at.rel)
-                .await
-                .map_err(classify_vaultrs)
-        });
-        let meta = match meta {
+        let meta = match self.metadata(at) {
             Ok(m) => m,
             Err(Fail::Status { code: 404, .. }) => {
                 return VaultError::refused(format!("{name}: no secret at this path (HTTP 404)"))
@@ -364,41 +379,32 @@ impl Vault {
                         "{name} is in a KV version 1 mount, which has no check-and-set; drop --cas"
                     )));
                 }
-                let map: std::collections::HashMap<&str, &Value> =
-                    fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                self.call_write_raw(|| async {
-                    vaultrs::kv1::set(&self.client, &at.mount, &at.rel, &map)
-                        .await
-                        .map_err(classify_vaultrs)
-                })
-                .map_err(|f| f.into_error(&ctx, &self.settings))?;
+                let api = format!("{}/{}", at.mount, at.rel);
+                let body = serde_json::to_string(fields).expect("JSON values serialize");
+                self.call_write_raw(|| self.post(&api, &body))
+                    .map_err(|f| f.into_error(&ctx, &self.settings))?;
                 Ok((at, None))
             }
             KvVersion::V2 => {
-                let got = self.call_write_raw(|| async {
-                    let r = match cas {
-                        Some(c) => {
-                            vaultrs::kv2::set_with_options(
-                                &self.client,
-                                &at.mount,
-                                &at.rel,
-                                fields,
-                                vaultrs::api::kv2::requests::SetSecretRequestOptions { cas: c },
-                            )
-                            .await
-                        }
-                        None => vaultrs::kv2::set(&self.client, &at.mount, &at.rel, fields).await,
-                    };
-                    r.map_err(classify_vaultrs)
-                });
-                match got {
-                    Ok(meta) => Ok((at, Some(meta.version))),
+                let api = format!("{}/data/{}", at.mount, at.rel);
+                let body = match cas {
+                    Some(c) => serde_json::json!({ "data": fields, "options": { "cas": c } }),
+                    None => serde_json::json!({ "data": fields }),
+                }
+                .to_string();
+                match self.call_write_raw(|| self.post(&api, &body)) {
+                    Ok(answer) => {
+                        let written = answer["data"]["version"].as_u64().ok_or_else(|| {
+                            Fail::Decode("no data.version".into()).into_error(&ctx, &self.settings)
+                        })?;
+                        Ok((at, Some(written)))
+                    }
                     Err(Fail::Status { code: 400, errors })
                         if errors.iter().any(|e| e.contains("check-and-set")) =>
                     {
                         let now = self
-                            .current_version(&at)
-                            .map(|v| format!("it is at version {v}"))
+                            .metadata(&at)
+                            .map(|m| format!("it is at version {}", m.current_version))
                             .unwrap_or_else(|_| "it does not exist".into());
                         Err(VaultError::refused(format!(
                             "{name}: check-and-set failed: expected version {}, but {now}; someone else published in between",
@@ -410,6 +416,17 @@ impl Vault {
             }
         }
     }
+}
+
+/// What [`Vault::metadata`] reads.
+struct Metadata {
+    current_version: u64,
+    versions: BTreeMap<String, VersionState>,
+}
+
+struct VersionState {
+    destroyed: bool,
+    deletion_time: String,
 }
 
 fn object(name: &str, data: Value) -> Result<BTreeMap<String, Value>, VaultError> {

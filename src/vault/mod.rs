@@ -1,7 +1,8 @@
 //! Vault and OpenBao: expected digests from KV (v1 and v2), publishing digests with
-//! check-and-set, Transit signing. Async vaultrs and tokio live inside; the surface is
-//! synchronous.
+//! check-and-set, Transit signing. An async HTTP client and tokio live inside; the surface is
+//! synchronous. Every answer is read within [`answer`]'s limits.
 
+pub mod answer;
 mod client;
 pub mod config;
 pub mod error;
@@ -12,7 +13,7 @@ pub mod transit;
 mod transport;
 
 pub use client::Vault;
-pub use config::{AuthChoice, Settings};
+pub use config::{AuthChoice, PlainHttp, Settings};
 pub use error::VaultError;
 pub use kv::{KvVersion, Location, Resolved, SecretData};
 pub use secret::Secret;

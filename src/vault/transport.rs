@@ -1,6 +1,6 @@
-//! The HTTP client under vaultrs: TLS from the settings, a timeout on every request, no
-//! redirect to another origin (the token travels in a header reqwest would forward), and the
-//! classification of failures into transient and permanent.
+//! The HTTP client every Vault request goes through: TLS from the settings, a timeout on every
+//! request, no redirect to another origin (the token travels in a header reqwest would
+//! forward), and the classification of failures into transient and permanent.
 
 use std::error::Error as _;
 use std::io;
@@ -27,6 +27,19 @@ pub(crate) enum Fail {
     Status { code: u16, errors: Vec<String> },
     /// An answer that is not what the API documents.
     Decode(String),
+    /// An answer larger than the limit (bytes): refused unread past the limit.
+    TooLarge(usize),
+    /// The request cannot be made from this configuration (a value that cannot be sent).
+    Request(String),
+}
+
+/// Vault's answer while a KV mount is upgrading to version 2 (on the active node: "Upgrading
+/// from non-versioned to versioned data"; on a standby: "Waiting for the primary to upgrade
+/// from non-versioned to versioned data"): a 400 that means "try again shortly".
+fn upgrading(errors: &[String]) -> bool {
+    errors
+        .iter()
+        .any(|e| e.contains("from non-versioned to versioned data"))
 }
 
 impl Fail {
@@ -36,8 +49,23 @@ impl Fail {
         match self {
             Fail::Unsent(_) => true,
             Fail::Network(_) => !write,
-            Fail::Status { code, .. } => {
-                matches!(*code, 412 | 429 | 503) || (*code >= 500 && !write)
+            Fail::Status { code, errors } => {
+                // 307: a standby that could not forward to the active node sends the client
+                // there instead (we never follow across origins); nothing was applied.
+                matches!(*code, 307 | 412 | 429 | 503)
+                    || (*code >= 500 && !write)
+                    || (*code == 400 && upgrading(errors))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether this is Vault saying "try again": transient, not a refusal.
+    pub(crate) fn transient(&self) -> bool {
+        match self {
+            Fail::Unsent(_) | Fail::Network(_) | Fail::Timeout => true,
+            Fail::Status { code, errors } => {
+                matches!(*code, 307 | 412 | 429 | 500..=599) || (*code == 400 && upgrading(errors))
             }
             _ => false,
         }
@@ -54,12 +82,17 @@ impl Fail {
                 "{ctx}: Vault at {addr} did not answer within {}s",
                 settings.timeout.as_secs_f64()
             )),
-            Fail::Tls(what) => VaultError::Refused(format!(
-                "{ctx}: TLS failure talking to {addr}: {what} (set VAULT_CACERT to the CA that signed Vault's certificate)"
-            )),
+            Fail::Tls(what) => {
+                VaultError::Refused(format!("{ctx}: TLS failure talking to {addr}: {what}"))
+            }
             Fail::Decode(what) => VaultError::Refused(format!(
                 "{ctx}: Vault's answer is not what the API documents: {what}"
             )),
+            Fail::TooLarge(limit) => VaultError::Refused(format!(
+                "{ctx}: Vault's answer is larger than {} MiB; refused without reading the rest",
+                limit >> 20
+            )),
+            Fail::Request(what) => VaultError::Config(format!("{ctx}: {what}")),
             Fail::Status { code, errors } => {
                 let said = if errors.is_empty() {
                     String::new()
@@ -68,6 +101,14 @@ impl Fail {
                 };
                 let sealed = errors.iter().any(|e| e.contains("sealed"));
                 match code {
+                    307 => VaultError::Unavailable(format!(
+                        "{ctx}: Vault at {addr} sent the request to another node (HTTP 307): a \
+                         standby that cannot reach the active node, as while a cluster elects \
+                         its leader; the token is never sent across origins"
+                    )),
+                    400 if upgrading(&errors) => VaultError::Unavailable(format!(
+                        "{ctx}: the KV mount is still upgrading to version 2 (HTTP 400){said}"
+                    )),
                     300..=399 => VaultError::Refused(format!(
                         "{ctx}: Vault answered with a redirect (HTTP {code}) to another origin; the token is never sent across origins"
                     )),
@@ -166,16 +207,42 @@ pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultE
         .map_err(|_| VaultError::Config("cannot set up the HTTPS client for Vault".into()))
 }
 
+/// A TLS failure in words, with what to do about it: our check of the server failed, or the
+/// server refused us (our client certificate).
+fn tls_failure(e: &rustls::Error) -> String {
+    use rustls::AlertDescription as A;
+    match e {
+        rustls::Error::AlertReceived(
+            A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::UnsupportedCertificate
+            | A::AccessDenied,
+        ) => format!(
+            "{e}: Vault refused the client certificate (set VAULT_CLIENT_CERT and \
+             VAULT_CLIENT_KEY to one its listener trusts)"
+        ),
+        _ => format!("{e} (set VAULT_CACERT to the CA that signed Vault's certificate)"),
+    }
+}
+
 /// Classify a transport error from reqwest. Never formats the request (it carries the token
 /// header); only the error chain's kinds are used.
 pub(crate) fn classify(e: &reqwest::Error) -> Fail {
     if e.is_timeout() {
         return Fail::Timeout;
     }
+    if e.is_builder() {
+        // Credentials and the namespace are checked when they are read; this is a backstop.
+        return Fail::Request("the request cannot be built from this configuration".into());
+    }
     let mut cur: Option<&(dyn std::error::Error + 'static)> = e.source();
     while let Some(err) = cur {
         if let Some(t) = err.downcast_ref::<rustls::Error>() {
-            return Fail::Tls(t.to_string());
+            return Fail::Tls(tls_failure(t));
         }
         if let Some(io) = err.downcast_ref::<io::Error>() {
             match io.kind() {
@@ -205,38 +272,6 @@ pub(crate) fn classify(e: &reqwest::Error) -> Fail {
         Fail::Network("the answer was cut off".into())
     } else {
         Fail::Network("the request failed".into())
-    }
-}
-
-/// Classify a vaultrs error.
-pub(crate) fn classify_vaultrs(e: vaultrs::error::ClientError) -> Fail {
-    use rustify::errors::ClientError as Rest;
-    use vaultrs::error::ClientError as V;
-    match e {
-        V::APIError { code, errors } => Fail::Status { code, errors },
-        V::RestClientError { source } => match source {
-            Rest::RequestError { source, .. } | Rest::ResponseError { source } => {
-                match source.downcast_ref::<reqwest::Error>() {
-                    Some(r) => classify(r),
-                    None => Fail::Network("the request failed".into()),
-                }
-            }
-            Rest::ServerResponseError { code, content } => Fail::Status {
-                code,
-                errors: content
-                    .and_then(|c| serde_json::from_str::<ErrorBody>(&c).ok())
-                    .map(|b| b.errors)
-                    .unwrap_or_default(),
-            },
-            Rest::ResponseParseError { .. } | Rest::ResponseConversionError { .. } => {
-                Fail::Decode("the answer is not the JSON the API documents".into())
-            }
-            other => Fail::Decode(other.to_string()),
-        },
-        V::JsonParseError { .. } | V::ResponseDataEmptyError | V::ResponseEmptyError => {
-            Fail::Decode("the answer has no usable data".into())
-        }
-        other => Fail::Decode(other.to_string()),
     }
 }
 
@@ -275,6 +310,19 @@ mod tests {
         assert!(!Fail::Network("x".into()).retryable(true));
         assert!(status(500).retryable(false));
         assert!(!status(500).retryable(true));
+        // "Try again" answers of a cluster: a standby redirecting, a KV mount upgrading.
+        let upgrading = Fail::Status {
+            code: 400,
+            errors: vec!["Waiting for the primary to upgrade from non-versioned to versioned data. This backend will be unavailable for a brief period".into()],
+        };
+        for write in [false, true] {
+            assert!(status(307).retryable(write));
+            assert!(upgrading.retryable(write));
+        }
+        assert!(upgrading.transient() && status(307).transient());
+        assert!(!status(400).transient() && !status(403).transient());
+        assert!(!Fail::TooLarge(1).transient() && !Fail::TooLarge(1).retryable(false));
+        assert!(!Fail::Request("x".into()).retryable(false));
     }
 
     #[test]

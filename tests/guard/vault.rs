@@ -136,6 +136,85 @@ vaulttest!(tls_verification_off_needs_the_opt_in, Case::offline, |t| {
     );
 });
 
+vaulttest!(
+    plain_http_to_a_remote_vault_needs_the_opt_in,
+    Case::offline,
+    |t| {
+        t.write("model.bin", b"x");
+        // A documentation address: refused before any connection (2, not the 3 of no answer).
+        let env = [
+            ("VAULT_ADDR", "http://192.0.2.1:8200"),
+            ("VAULT_TOKEN", "x"),
+        ];
+        let mut args = guard_args("secret/m", MARK);
+        args.splice(1..1, ["--vault-timeout", "0.2"]);
+        let r = t.run_env(&args, &env);
+        blocked(
+        &t,
+        &r,
+        2,
+        &["VAULT_ADDR=http://192.0.2.1:8200 would weaken verification (Vault is reached over plain http:// (no TLS) on a host that is not loopback); the environment cannot do that unless the image also sets MODELSEAL_ALLOW_WEAKENING=plain-http"],
+    );
+        // The environment's opt-in: logged, and the guard goes on to Vault (unreachable: 3).
+        let mut allowed = env.to_vec();
+        allowed.push(("MODELSEAL_ALLOW_WEAKENING", "plain-http"));
+        let r = t.run_env(&args, &allowed);
+        blocked(
+        &t,
+        &r,
+        3,
+        &["policy weakened: Vault is reached over plain http:// (no TLS) on a host that is not loopback (VAULT_ADDR=http://192.0.2.1:8200), allowed by MODELSEAL_ALLOW_WEAKENING=plain-http"],
+    );
+        // Another weakening's opt-in is not this one's.
+        let mut other = env.to_vec();
+        other.push(("MODELSEAL_ALLOW_WEAKENING", "skip-tls-verify"));
+        blocked(
+            &t,
+            &t.run_env(&args, &other),
+            2,
+            &["MODELSEAL_ALLOW_WEAKENING=plain-http"],
+        );
+        // The flag in the entrypoint: the image author's choice, logged.
+        let mut flagged = args.clone();
+        flagged.insert(1, "--allow-plain-http");
+        let r = t.run_env(&flagged, &env);
+        blocked(
+        &t,
+        &r,
+        3,
+        &["policy weakened: Vault is reached over plain http:// (no TLS) on a host that is not loopback (--allow-plain-http)"],
+    );
+        // It goes with a Vault source only, and --print-config shows it from the table.
+        let r = t.run_env(
+            &[
+                "guard",
+                "model.bin",
+                "--expect",
+                &format!("sha256:{}", sha256_hex(b"x")),
+                "--allow-plain-http",
+                "--",
+                "sh",
+                "-c",
+                MARK,
+            ],
+            &[],
+        );
+        blocked(&t, &r, 2, &["--allow-plain-http goes with a Vault source"]);
+        flagged.insert(1, "--print-config");
+        let r = t.run_env(&flagged, &env);
+        r.ok();
+        let config: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(
+            config["allow_plain_http"],
+            json!({"value": true, "from": "--allow-plain-http"})
+        );
+        // Loopback needs nothing.
+        let local = format!("http://127.0.0.1:{}", free_port());
+        let r = t.run_env(&args, &[("VAULT_ADDR", &local), ("VAULT_TOKEN", "x")]);
+        blocked(&t, &r, 3, &["connection refused"]);
+    }
+);
+
 vaulttest!(the_vault_pin_refuses_an_older_signed_release, |t| {
     let dir = t.path();
     let (key, _) = keygen(dir, "k", "ed25519");

@@ -316,3 +316,25 @@ vaulttest!(the_library_verifies_a_model_against_a_vault_record, |t| {
         "{extra:?}"
     );
 });
+
+// A `?` or `#` in a secret's name is part of the name: before, `secret/m?x` was sent as the
+// path `secret/m` with a query, and read another secret.
+vaulttest!(a_question_mark_in_a_secret_name_names_that_secret, |t| {
+    let base = unique("query");
+    t.bao().kv2_put(
+        &base,
+        json!({ "checksum": sha256_hex(b"the other secret") }),
+    );
+    t.bao().kv2_put(
+        &format!("{base}%3Fx%23y"),
+        json!({ "checksum": sha256_hex(b"this one") }),
+    );
+    let full = format!("secret/{base}?x#y");
+    for extra in [&[][..], &["--kv-version", "2"][..]] {
+        let mut args = vec!["vault", "get", &full, "--field", "checksum"];
+        args.extend(extra);
+        let r = t.run(&args);
+        r.ok();
+        assert_eq!(r.stdout, format!("sha256:{}\n", sha256_hex(b"this one")));
+    }
+});

@@ -2,7 +2,10 @@
 //! (reading KV v1 and v2, versions, fields, verifying against what Vault holds), `auth` (token,
 //! policies, AppRole, JWT, namespaces), `transit` (signing, public keys, rotation), `transport`
 //! (TLS, servers that refuse, never answer, redirect or fail, retries) and `publish` (publishing,
-//! check-and-set, the leak guard, release pins).
+//! check-and-set, the leak guard, release pins); `cluster` against three `bao server`s with Raft
+//! storage (scripts/bao-cluster). Against a fake peer (`peer`), where only a
+//! hostile server can say it: `limits` (answers too large, too many values) and `redaction`
+//! (credentials echoed back never printed; credentials that cannot be sent).
 //!
 //! This file is their fixture (ripgrep's `rgtest!`): `vaulttest!(name, |t| { ... })` is a test
 //! that gets `t`, a [`Case`]: a fresh temp directory and the server it talks to. The servers are
@@ -13,10 +16,19 @@
 //! output.
 
 mod auth;
+mod certs;
+mod cluster;
 mod kv;
+mod limits;
+mod peer;
 mod publish;
+mod redaction;
+mod setup;
 mod transit;
 mod transport;
+
+pub use certs::make_certificates;
+pub use setup::*;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -25,7 +37,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::util::{modelseal, write, Run};
 
@@ -40,8 +52,10 @@ pub struct Bao {
     pub addr: String,
     /// The dev root token: a random sentinel that must never appear in modelseal's output.
     pub token: String,
-    /// The CA certificate of a `-dev-tls` server.
+    /// The CA certificate of a `-dev-tls` server (or of the mutual-TLS listener).
     pub ca: Option<PathBuf>,
+    /// The client certificate and key the mutual-TLS listener accepts.
+    pub client: Option<(PathBuf, PathBuf)>,
     /// Server home, log and certificates.
     pub dir: PathBuf,
 }
@@ -52,12 +66,25 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// The shared plain-HTTP server.
 pub fn server() -> &'static Bao {
-    PLAIN.get_or_init(|| Bao::start(false))
+    PLAIN.get_or_init(|| Bao::start(Listener::Plain))
 }
 
 /// The shared `-dev-tls` server.
 pub fn tls_server() -> &'static Bao {
-    TLS.get_or_init(|| Bao::start(true))
+    TLS.get_or_init(|| Bao::start(Listener::Tls))
+}
+
+/// What the server listens with, besides its plain dev listener (used for set-up).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listener {
+    /// `addr` is the plain dev listener.
+    Plain,
+    /// `-dev-tls`: `addr` is https with the dev CA.
+    Tls,
+    /// A second listener requiring and verifying client certificates
+    /// (`tls_require_and_verify_client_cert`), with a CA, server and client certificate made
+    /// by openssl for this server: `addr` is that listener.
+    MutualTls,
 }
 
 /// The `bao` binary: `MODELSEAL_BAO`, then `PATH`, then the cache `scripts/install-bao` fills.
@@ -115,13 +142,52 @@ pub fn register_secret(s: &str) {
     SECRETS.lock().unwrap().push(s.to_string());
 }
 
+/// Start `cmd` so that it dies with the test binary (PR_SET_PDEATHSIG): from a thread that
+/// lives as long as the child, since the death signal follows the thread that forked. Returns
+/// the child's pid and a flag set when it has exited.
+pub fn spawn_tied(
+    mut cmd: Command,
+) -> Result<(u32, std::sync::Arc<std::sync::atomic::AtomicBool>), String> {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        let parent = libc::getpid();
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    let exited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = exited.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || match cmd.spawn() {
+        Ok(mut child) => {
+            tx.send(Ok(child.id())).unwrap();
+            let _ = child.wait();
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Err(e) => tx.send(Err(e.to_string())).unwrap(),
+    });
+    let pid = rx.recv().unwrap()?;
+    Ok((pid, exited))
+}
+
 impl Bao {
     /// A server of its own, for a test that changes server-wide state (sealing it).
     pub fn start_private() -> Bao {
-        Bao::start(false)
+        Bao::start(Listener::Plain)
     }
 
-    fn start(tls: bool) -> Bao {
+    /// A server of its own whose `addr` requires a client certificate.
+    pub fn start_mutual_tls() -> Bao {
+        Bao::start(Listener::MutualTls)
+    }
+
+    fn start(listener: Listener) -> Bao {
+        let tls = listener == Listener::Tls;
         let bin = bao_binary();
         // Under target/ (kept: the server outlives every test), not scattered in /tmp.
         let dir = tempfile::Builder::new()
@@ -144,6 +210,23 @@ impl Bao {
             cmd.arg("-dev-tls")
                 .arg(format!("-dev-tls-cert-dir={}", certs.display()));
         }
+        let mtls_port = free_port();
+        if listener == Listener::MutualTls {
+            make_certificates(&certs);
+            let config = dir.join("mtls.hcl");
+            std::fs::write(
+                &config,
+                format!(
+                    "listener \"tcp\" {{\n  address = \"127.0.0.1:{mtls_port}\"\n  \
+                     tls_cert_file = \"{c}/server.pem\"\n  tls_key_file = \"{c}/server.key\"\n  \
+                     tls_client_ca_file = \"{c}/ca.pem\"\n  \
+                     tls_require_and_verify_client_cert = true\n}}\n",
+                    c = certs.display()
+                ),
+            )
+            .unwrap();
+            cmd.arg(format!("-config={}", config.display()));
+        }
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
             if k.starts_with("VAULT_") || k.starts_with("BAO_") {
@@ -155,40 +238,31 @@ impl Bao {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            let parent = libc::getpid();
-            cmd.pre_exec(move || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-        // The spawning thread must outlive every test: the death signal follows the thread
-        // that forked, so it waits on the server for the rest of the process's life.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || match cmd.spawn() {
-            Ok(mut child) => {
-                tx.send(Ok(())).unwrap();
-                let _ = child.wait();
-            }
-            Err(e) => tx.send(Err(e.to_string())).unwrap(),
-        });
-        if let Err(e) = rx.recv().unwrap() {
+        if let Err(e) = spawn_tied(cmd) {
             panic!(
                 "cannot start {} ({e}); reinstall it with {INSTALL}",
                 bin.display()
             );
         }
-        let scheme = if tls { "https" } else { "http" };
+        let (addr, ca, client) = match listener {
+            Listener::Plain => (format!("http://127.0.0.1:{port}"), None, None),
+            Listener::Tls => (
+                format!("https://127.0.0.1:{port}"),
+                Some(certs.join("vault-ca.pem")),
+                None,
+            ),
+            Listener::MutualTls => (
+                format!("https://127.0.0.1:{mtls_port}"),
+                Some(certs.join("ca.pem")),
+                Some((certs.join("client.pem"), certs.join("client.key"))),
+            ),
+        };
         let bao = Bao {
             port,
-            addr: format!("{scheme}://127.0.0.1:{port}"),
+            addr,
             token,
-            ca: tls.then(|| certs.join("vault-ca.pem")),
+            ca,
+            client,
             dir,
         };
         for _ in 0..300 {
@@ -222,6 +296,9 @@ impl Bao {
             .stdin(Stdio::null());
         if let Some(ca) = &self.ca {
             cmd.env("BAO_CACERT", ca);
+        }
+        if let Some((cert, key)) = &self.client {
+            cmd.env("BAO_CLIENT_CERT", cert).env("BAO_CLIENT_KEY", key);
         }
         cmd.output().expect("run bao")
     }
@@ -402,6 +479,11 @@ impl Case {
         Case::with(Server::Own(Bao::start_private()))
     }
 
+    /// Against a server of its own whose address requires a client certificate.
+    pub fn mutual_tls() -> Case {
+        Case::with(Server::Own(Bao::start_mutual_tls()))
+    }
+
     /// No server: the test points modelseal at an address of its own ([`Case::run_env`]).
     pub fn offline() -> Case {
         Case::with(Server::None)
@@ -452,87 +534,4 @@ impl Case {
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         run_env(self.path(), args, env)
     }
-}
-
-// ---- Setup shared by several concerns ----
-
-/// A policy named `policy` allowing reads of one subtree; returns a token holding only it.
-pub fn limited_token(bao: &Bao, policy: &str, allowed: &str) -> String {
-    bao.api_ok(
-        "POST",
-        &format!("sys/policies/acl/{policy}"),
-        Some(json!({ "policy": format!("path \"secret/data/{allowed}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{allowed}/*\" {{ capabilities = [\"read\"] }}") })),
-    );
-    let v = bao.api_ok(
-        "POST",
-        "auth/token/create",
-        Some(json!({ "policies": [policy], "ttl": "10m" })),
-    );
-    let t = v["auth"]["client_token"].as_str().unwrap().to_string();
-    register_secret(&t);
-    t
-}
-
-/// A fresh Transit mount holding a fresh ed25519 key: (mount, key name).
-pub fn transit_key(bao: &Bao) -> (String, String) {
-    let mount = unique("transit");
-    bao.api_ok(
-        "POST",
-        &format!("sys/mounts/{mount}"),
-        Some(json!({ "type": "transit" })),
-    );
-    let key = unique("release");
-    bao.api_ok(
-        "POST",
-        &format!("{mount}/keys/{key}"),
-        Some(json!({ "type": "ed25519" })),
-    );
-    (mount, key)
-}
-
-/// `sign MODEL --vault-transit NAME --transit-mount MOUNT EXTRA...`
-pub fn transit_sign<'a>(
-    model: &'a str,
-    mount: &'a str,
-    name: &'a str,
-    extra: &[&'a str],
-) -> Vec<&'a str> {
-    let mut args = vec![
-        "sign",
-        model,
-        "--vault-transit",
-        name,
-        "--transit-mount",
-        mount,
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// `vault pubkey NAME --transit-mount MOUNT EXTRA...`
-pub fn pubkey_args<'a>(mount: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["vault", "pubkey", name, "--transit-mount", mount];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// A library session (no CLI) logged in to `bao` with its root token.
-pub fn library_session(bao: &Bao) -> modelseal::vault::Vault {
-    use modelseal::env::Env;
-    use modelseal::vault::{AuthChoice, Settings};
-    let addr = bao.addr.clone();
-    let token = bao.token.clone();
-    let var = move |k: &str| match k {
-        "VAULT_ADDR" => Some(addr.clone().into()),
-        "VAULT_TOKEN" => Some(token.clone().into()),
-        _ => None,
-    };
-    let (settings, _) = Settings::from_env(
-        &Env::new(&var),
-        None,
-        &AuthChoice::Token,
-        std::time::Duration::from_secs(5),
-    )
-    .unwrap();
-    modelseal::vault::Vault::connect(settings).unwrap()
 }

@@ -3,7 +3,8 @@
 //! which; exactly one source of expected digests; every weakening checked and logged.
 //!
 //! Policy: the environment may say *what* to verify, never *less*. A variable that would
-//! weaken verification (skip unsigned files, ignore paths, skip TLS verification) is refused
+//! weaken verification (skip unsigned files, ignore paths, skip TLS verification, plain
+//! http:// to a Vault that is not on loopback) is refused
 //! unless `MODELSEAL_ALLOW_WEAKENING` names that very weakening; every weakening in force, from
 //! a flag or an allowed variable, is kept so the caller can log it.
 
@@ -84,6 +85,9 @@ pub struct Config {
     pub pin: Option<VaultRead>,
     pub ignore_unsigned_files: bool,
     pub ignore_paths: Vec<PathBuf>,
+    /// Plain http:// to a Vault that is not on loopback is accepted (the flag, or the
+    /// environment's address with `MODELSEAL_ALLOW_WEAKENING=plain-http`).
+    pub allow_plain_http: bool,
     pub quiet: bool,
     pub keep_env: Vec<OsString>,
     pub print_config: bool,
@@ -250,6 +254,7 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
     let mut weakenings = Vec::new();
     let mut ignore_unsigned_files = false;
     let mut ignore_paths = Vec::new();
+    let mut allow_plain_http = false;
     for s in SETTINGS.iter().filter(|s| s.weakens.is_some()) {
         let w = s.weakens.expect("filtered");
         let got = match s.parse {
@@ -277,6 +282,7 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
         match (&got.value, s.id) {
             (Value::Bool(b), Id::IgnoreUnsignedFiles) => ignore_unsigned_files = *b,
             (Value::Paths(list), Id::IgnorePaths) => ignore_paths = list.clone(),
+            (Value::Bool(b), Id::AllowPlainHttp) => allow_plain_http = *b,
             _ => unreachable!("every weakening setting is read"),
         }
         if on {
@@ -313,6 +319,15 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
         }
     }
 
+    let uses_vault = matches!(source, SourceSpec::Vault(_)) || pin.is_some();
+    if allow_plain_http && !uses_vault {
+        return Err(invalid(format!(
+            "--{} goes with a Vault source (--vault or --vault-pin), not a {} source",
+            setting(Id::AllowPlainHttp).flag.expect("a flag"),
+            source.kind()
+        )));
+    }
+
     let quiet = low.switch(Id::Quiet)?;
     let keep_env = match low.get(Id::KeepEnv)? {
         Some(Sourced {
@@ -333,6 +348,7 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
         pin,
         ignore_unsigned_files,
         ignore_paths,
+        allow_plain_http,
         quiet: quiet_on,
         keep_env,
         print_config,
@@ -342,6 +358,10 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
     if config.uses_vault() {
         if let Some(w) = check_skip_verify(&config, env)? {
             config.weakenings.push(w);
+        }
+        if let Some(w) = check_plain_http(&config, env)? {
+            config.weakenings.push(w);
+            config.allow_plain_http = true;
         }
     }
     Ok(config)
@@ -398,6 +418,39 @@ pub fn check_skip_verify(config: &Config, env: Env<'_>) -> Result<Option<Applied
         Weakening::SkipTlsVerify,
         Origin::Env(var),
         value,
+    )?;
+    Ok(applied.pop())
+}
+
+/// `BAO_ADDR` / `VAULT_ADDR` with plain http:// to a host that is not loopback, checked when
+/// Vault is used: with `--allow-plain-http` already allowed (and logged); otherwise refused
+/// unless `MODELSEAL_ALLOW_WEAKENING` names `plain-http`, and logged when it does. An address
+/// that does not parse is left to the connection, which refuses it.
+pub fn check_plain_http(config: &Config, env: Env<'_>) -> Result<Option<Applied>, ConfigError> {
+    if config.allow_plain_http {
+        return Ok(None);
+    }
+    let Some((var, text)) = env.vault("ADDR").map_err(|e| invalid(e.message))? else {
+        return Ok(None);
+    };
+    let Some(_) = url::Url::parse(&text)
+        .ok()
+        .and_then(|u| modelseal::vault::config::plain_http_to_remote(&u))
+    else {
+        return Ok(None);
+    };
+    let var: &'static str = if var.starts_with("BAO_") {
+        "BAO_ADDR"
+    } else {
+        "VAULT_ADDR"
+    };
+    let mut applied = Vec::new();
+    weaken(
+        &config.allowed,
+        &mut applied,
+        Weakening::PlainHttp,
+        Origin::Env(var),
+        modelseal::redact::url_userinfo(&text).into_owned(),
     )?;
     Ok(applied.pop())
 }

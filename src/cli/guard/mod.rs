@@ -26,10 +26,11 @@ use serde_json::{json, Value as Json};
 
 use self::config::{Config, Flags};
 use self::settings::{Id, Parse, SETTINGS};
+use super::output::note;
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
 use super::sources::{self, Request, SourceSpec};
-use super::vault::args::VaultConnArgs;
+use super::vault::args::{VaultClientArgs, VaultConnArgs};
 use super::{Error, Global, Result};
 
 /// Verify a model, then exec COMMAND in place of modelseal (a container entrypoint).
@@ -40,7 +41,8 @@ use super::{Error, Global, Result};
 /// any failure the command is not started and the exit status says why.
 pub struct GuardArgs {
     pub flags: Flags,
-    pub vault_conn: VaultConnArgs,
+    /// The Vault flags but `--allow-plain-http`, which is a setting of the table.
+    pub vault_client: VaultClientArgs,
     /// The command to exec after a successful verification.
     pub command: Vec<OsString>,
 }
@@ -83,7 +85,7 @@ impl Args for GuardArgs {
         for s in SETTINGS.iter().filter(|s| s.flag.is_some()) {
             cmd = cmd.arg(arg(s));
         }
-        cmd = VaultConnArgs::augment_args(cmd);
+        cmd = VaultClientArgs::augment_args(cmd);
         cmd.arg(
             Arg::new(COMMAND_ARG)
                 .value_name(COMMAND_ARG)
@@ -121,7 +123,7 @@ impl FromArgMatches for GuardArgs {
         }
         Ok(GuardArgs {
             flags,
-            vault_conn: VaultConnArgs::from_arg_matches(m)?,
+            vault_client: VaultClientArgs::from_arg_matches(m)?,
             command: m
                 .get_many::<OsString>(COMMAND_ARG)
                 .map(|v| v.cloned().collect())
@@ -162,7 +164,9 @@ pub fn note_parse_error() {
         return;
     }
     let name = command_name(args.get(dashes + 1..).unwrap_or_default());
-    eprintln!("modelseal: error: {name} was not started: invalid arguments (see above)");
+    note(format_args!(
+        "error: {name} was not started: invalid arguments (see above)"
+    ));
 }
 
 /// Block the signals that must end verification, before any thread exists (every thread
@@ -173,10 +177,10 @@ pub fn prepare(args: &GuardArgs) -> Result<Interrupts> {
     let name = command_name(&args.command);
     interrupts
         .watch(move |sig| {
-            eprintln!(
-                "modelseal: error: {name} was not started: interrupted by {} during verification",
+            note(format_args!(
+                "error: {name} was not started: interrupted by {} during verification",
                 signal_name(sig)
-            );
+            ));
             std::process::exit(Exit::Signal(sig).code());
         })
         .map_err(signals)?;
@@ -200,15 +204,26 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
     let config = config::resolve(&args.flags, Env::process())?;
     let removed = credentials::to_remove(std::env::vars_os().map(|(k, _)| k), &config.keep_env);
     if config.print_config {
+        // Nothing secret is put in it; a credential the environment holds is redacted from it
+        // all the same (say, one that also appears in the command's arguments).
+        for (k, v) in std::env::vars_os() {
+            if credentials::is_credential(&k) {
+                modelseal::redact::register(v.to_string_lossy().trim());
+            }
+        }
         let out = print_config(&config, &args, &removed, global);
         let text = serde_json::to_string_pretty(&out).expect("JSON values always serialize");
         // A closed pipe is an io::Error (a quiet success), not a panic.
-        writeln!(std::io::stdout(), "{text}")?;
+        writeln!(std::io::stdout(), "{}", modelseal::redact::redact(&text))?;
         return Ok(Exit::Success);
     }
     for w in &config.weakenings {
-        eprintln!("modelseal: warning: {w}");
+        note(format_args!("warning: {w}"));
     }
+    let conn = VaultConnArgs {
+        client: args.vault_client.clone(),
+        allow_plain_http: config.allow_plain_http,
+    };
 
     let request = Request {
         model: &config.model,
@@ -216,7 +231,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         pin: config.pin.as_ref(),
         ignore_unlisted: config.ignore_unsigned_files,
         ignore_paths: &config.ignore_paths,
-        conn: &args.vault_conn,
+        conn: &conn,
     };
     let bar = LazyBar::new(global.progress, false);
     let result = super::on_pool(|| sources::run(&request, &bar));
@@ -227,13 +242,13 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
     }
     report::warnings(&report);
     if !config.quiet {
-        eprintln!(
-            "modelseal: verified {} ({}) in {} ms; starting {}",
+        note(format_args!(
+            "verified {} ({}) in {} ms; starting {}",
             display_path(&config.model),
             summary(&report, &config),
             started.elapsed().as_millis(),
             command_name(&args.command)
-        );
+        ));
     }
     if let Some(sig) = interrupts.pending() {
         return Err(Error::new(
@@ -284,15 +299,16 @@ fn summary(report: &Report, config: &Config) -> String {
     s
 }
 
-/// Where Vault is and how the guard logs in: the address, the method, and the names (never
-/// the values) of the credential variables that are set.
-fn vault_connection(conn: &VaultConnArgs) -> Json {
+/// Where Vault is and how the guard logs in: the address (any user information in it
+/// redacted: that is a password), the method, and the names (never the values) of the
+/// credential variables that are set.
+fn vault_connection(conn: &VaultClientArgs) -> Json {
     let env = Env::process();
     let address = env
         .vault("ADDR")
         .ok()
         .flatten()
-        .map(|(_, v)| v)
+        .map(|(_, v)| modelseal::redact::url_userinfo(&v).into_owned())
         .unwrap_or_else(|| modelseal::vault::config::DEFAULT_ADDR.to_string());
     let auth = if conn.approle {
         "approle"
@@ -357,7 +373,7 @@ fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global:
     out.insert(
         "vault_connection".into(),
         if config.uses_vault() {
-            vault_connection(&args.vault_conn)
+            vault_connection(&args.vault_client)
         } else {
             Json::Null
         },

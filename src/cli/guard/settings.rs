@@ -43,6 +43,7 @@ pub enum Id {
     Version,
     IgnoreUnsignedFiles,
     IgnorePaths,
+    AllowPlainHttp,
     Quiet,
     KeepEnv,
     PrintConfig,
@@ -59,13 +60,16 @@ pub enum Weakening {
     IgnorePaths,
     /// Vault's TLS certificate is not verified.
     SkipTlsVerify,
+    /// Vault is reached over plain http:// on a host that is not loopback.
+    PlainHttp,
 }
 
 impl Weakening {
-    pub const ALL: [Weakening; 3] = [
+    pub const ALL: [Weakening; 4] = [
         Weakening::IgnoreUnsignedFiles,
         Weakening::IgnorePaths,
         Weakening::SkipTlsVerify,
+        Weakening::PlainHttp,
     ];
 
     /// The name `MODELSEAL_ALLOW_WEAKENING` lists.
@@ -74,6 +78,7 @@ impl Weakening {
             Weakening::IgnoreUnsignedFiles => "ignore-unsigned-files",
             Weakening::IgnorePaths => "ignore-paths",
             Weakening::SkipTlsVerify => "skip-tls-verify",
+            Weakening::PlainHttp => "plain-http",
         }
     }
 
@@ -83,6 +88,9 @@ impl Weakening {
             Weakening::IgnoreUnsignedFiles => "files the source does not list are not refused",
             Weakening::IgnorePaths => "paths of the model are left out of verification",
             Weakening::SkipTlsVerify => "Vault's TLS certificate is not verified",
+            Weakening::PlainHttp => {
+                "Vault is reached over plain http:// (no TLS) on a host that is not loopback"
+            }
         }
     }
 
@@ -357,6 +365,22 @@ pub const SETTINGS: &[Setting] = &[
                (':'-separated in the variable)",
     },
     Setting {
+        id: Id::AllowPlainHttp,
+        name: "allow_plain_http",
+        flag: Some("allow-plain-http"),
+        short: None,
+        // The address is Vault's own VAULT_ADDR; the environment opts in only through
+        // MODELSEAL_ALLOW_WEAKENING=plain-http.
+        env: None,
+        value_name: "",
+        parse: Parse::Switch,
+        weakens: Some(Weakening::PlainHttp),
+        source: false,
+        help: "Weakens policy: accept a Vault address with plain http:// to a host that is not \
+               loopback (logged); from the environment only with \
+               MODELSEAL_ALLOW_WEAKENING=plain-http",
+    },
+    Setting {
         id: Id::Quiet,
         name: "quiet",
         flag: Some("quiet"),
@@ -405,7 +429,7 @@ pub const SETTINGS: &[Setting] = &[
         weakens: None,
         source: false,
         help: "The weakenings the environment may ask for, comma-separated: \
-               ignore-unsigned-files, ignore-paths, skip-tls-verify",
+               ignore-unsigned-files, ignore-paths, skip-tls-verify, plain-http",
     },
     Setting {
         id: Id::AllowSymlinks,
@@ -577,8 +601,9 @@ pub fn after_help() -> String {
     format!(
         "Environment (flags win): {}, MODELSEAL_THREADS; Vault's own VAULT_ADDR, VAULT_TOKEN, ... \
          (the command does not inherit the credentials unless --keep-env NAME).\n\
-         The environment can weaken verification ({}, VAULT_SKIP_VERIFY) only if \
-         MODELSEAL_ALLOW_WEAKENING names each weakening ({}); otherwise guard exits 2.\n\n\
+         The environment can weaken verification ({}, VAULT_SKIP_VERIFY, a VAULT_ADDR with \
+         plain http:// to a host that is not loopback) only if MODELSEAL_ALLOW_WEAKENING names \
+         each weakening ({}); otherwise guard exits 2.\n\n\
          Exit status: the command's once it runs; 1 verification failed, 2 usage or \
          configuration, 3 / 4 a Vault source unavailable / refused, 126 / 127 the command is \
          not executable / not found, 128+N signal N.\n\n\
@@ -590,4 +615,19 @@ pub fn after_help() -> String {
         weakening.join(", "),
         names.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_names_every_weakening() {
+        let allow = &setting(Id::AllowWeakening).help;
+        let after = after_help();
+        for w in Weakening::ALL {
+            assert!(allow.contains(w.name()), "{}", w.name());
+            assert!(after.contains(w.name()), "{}", w.name());
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Connection flags every Vault-using command flattens (`vault`, `verify`, `sign`, `guard`).
+//! Connection flags every Vault-using command flattens (`vault`, `verify`, `sign`), and the
+//! guard (which declares `--allow-plain-http` in its own settings table, as a weakening).
 //! Credentials never come from flags: only from the environment or files.
 
 use std::path::PathBuf;
@@ -6,13 +7,26 @@ use std::time::Duration;
 
 use modelseal::env::Env;
 use modelseal::vault::config::DEFAULT_TIMEOUT;
-use modelseal::vault::{AuthChoice, KvVersion, Location, Settings, Vault, VaultError};
+use modelseal::vault::{AuthChoice, KvVersion, Location, PlainHttp, Settings, Vault, VaultError};
 
 use crate::cli::Result as CliResult;
 
-/// How to reach and log in to Vault / OpenBao.
+/// How to reach and log in to Vault / OpenBao: [`VaultClientArgs`] and whether plain
+/// `http://` to a host that is not loopback is accepted.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct VaultConnArgs {
+    #[command(flatten)]
+    pub client: VaultClientArgs,
+    /// Accept plain http:// to a Vault that is not on loopback (the token and the answers then
+    /// travel unprotected; a warning on every run). Without it such an address is refused.
+    #[arg(long, help_heading = "Vault")]
+    pub allow_plain_http: bool,
+}
+
+/// The login method, KV addressing and timeout (every Vault flag but `--allow-plain-http`,
+/// which the guard takes from its settings table).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct VaultClientArgs {
     /// Log in with AppRole (role id: --role-id-file or VAULT_ROLE_ID; secret id:
     /// --secret-id-file or VAULT_SECRET_ID). Default: the token in VAULT_TOKEN or ~/.vault-token.
     #[arg(long, help_heading = "Vault")]
@@ -83,7 +97,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-impl VaultConnArgs {
+impl VaultClientArgs {
     fn auth(&self) -> Result<AuthChoice, VaultError> {
         if self.approle {
             return Ok(AuthChoice::AppRole {
@@ -106,19 +120,27 @@ impl VaultConnArgs {
         }
         Ok(AuthChoice::Token)
     }
+}
 
+impl VaultConnArgs {
     /// Resolve settings from the environment, print their warnings, connect and log in.
     pub fn connect(&self) -> CliResult<Vault> {
-        let auth = self.auth()?;
+        let auth = self.client.auth()?;
         let home = std::env::var_os("HOME").map(PathBuf::from);
+        let plain_http = if self.allow_plain_http {
+            PlainHttp::Allow
+        } else {
+            PlainHttp::Refuse
+        };
         let (settings, warnings) = Settings::from_env(
             &Env::process(),
             home.as_deref(),
             &auth,
-            self.vault_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            self.client.vault_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            plain_http,
         )?;
         for w in warnings {
-            eprintln!("modelseal: warning: {w}");
+            crate::cli::output::note(format!("warning: {w}"));
         }
         Ok(Vault::connect(settings)?)
     }
@@ -127,8 +149,8 @@ impl VaultConnArgs {
     pub fn location(&self, path: &str) -> Location {
         Location {
             path: path.to_string(),
-            mount: self.mount.clone(),
-            kv_version: self.kv_version,
+            mount: self.client.mount.clone(),
+            kv_version: self.client.kv_version,
         }
     }
 }

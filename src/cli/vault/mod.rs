@@ -25,6 +25,7 @@ use modelseal::vault::TransitKey;
 use modelseal::write::{write_atomic, Replace};
 
 use self::args::VaultConnArgs;
+use super::output::note;
 use super::{Error, Result};
 
 /// Top-level names left out of a published directory: what the reference signer always
@@ -177,11 +178,11 @@ fn publish(args: PublishArgs) -> Result<Exit> {
         .filter(|e| e.kind != EntryKind::File)
         .collect();
     for e in &bad {
-        eprintln!(
-            "modelseal: {}: is {}, which is not published",
+        note(format_args!(
+            "{}: is {}, which is not published",
             display_path(&e.rel),
             e.kind.describe()
-        );
+        ));
     }
     if !bad.is_empty() {
         return Err(Error::failed(
@@ -205,7 +206,7 @@ fn publish(args: PublishArgs) -> Result<Exit> {
                 (None, true) => format!("{path}: {}", f.rule),
                 (None, false) => format!("{path}: {} [{}]", f.rule, f.redacted),
             };
-            eprintln!("modelseal: {what}");
+            note(what);
         }
         return Err(Error::failed(format!(
             "refusing to publish: {} look like private keys or credentials",
@@ -232,15 +233,15 @@ fn publish(args: PublishArgs) -> Result<Exit> {
             Ok(d) => match e.rel_str() {
                 Some(rel) => files.push((rel.to_string(), d)),
                 None => {
-                    eprintln!(
-                        "modelseal: {}: name is not UTF-8; cannot publish it",
+                    note(format_args!(
+                        "{}: name is not UTF-8; cannot publish it",
                         display_path(&e.rel)
-                    );
+                    ));
                     errors += 1;
                 }
             },
             Err(err) => {
-                eprintln!("modelseal: {err}");
+                note(format_args!("{err}"));
                 errors += 1;
             }
         }
@@ -440,13 +441,13 @@ fn pubkey(args: PubkeyArgs) -> Result<Exit> {
                 };
                 Error::usage(format!("{}: {e}{hint}", display_path(path)))
             })?;
-            eprintln!(
-                "modelseal: wrote {} ({}/keys/{} version {})",
+            note(format_args!(
+                "wrote {} ({}/keys/{} version {})",
                 display_path(path),
                 key.mount,
                 key.name,
                 pk.key_version
-            );
+            ));
         }
     }
     Ok(Exit::Success)
