@@ -41,12 +41,14 @@ pub mod escape;
 pub mod exit;
 pub mod guard;
 pub mod hash;
+pub mod json;
 pub mod keys;
 pub mod model;
 pub mod oms;
 pub mod progress;
 pub mod redact;
 pub mod secrets;
+pub mod small_file;
 #[cfg(feature = "vault")]
 pub mod vault;
 pub mod verify;

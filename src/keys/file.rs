@@ -3,16 +3,17 @@
 //! without `force`).
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
-use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
+use crate::hash::open::io_reason;
 use crate::keys::{KeyError, PrivateKey};
 use crate::oms::constants::{MAX_KEY_FILE_BYTES, MAX_TRUST_FILE_BYTES};
+use crate::small_file::{self, SmallFileError};
 use crate::write::{Pending, Replace};
 
 /// Why a key file could not be read or written.
@@ -20,14 +21,8 @@ use crate::write::{Pending, Replace};
 pub enum KeyFileError {
     #[error("{}: {}", display_path(.path), io_reason(.source))]
     Io { path: PathBuf, source: io::Error },
-    #[error("{}: larger than {limit} bytes; not a {what}", display_path(.path))]
-    TooLarge {
-        path: PathBuf,
-        limit: u64,
-        what: &'static str,
-    },
     #[error(transparent)]
-    File(FileError),
+    Read(#[from] SmallFileError),
     #[error("{}: not UTF-8 PEM text", display_path(.path))]
     NotText { path: PathBuf },
     #[error("{}: already exists (use --force to replace it)", display_path(.path))]
@@ -43,39 +38,9 @@ impl HasExit for KeyFileError {
     }
 }
 
-/// Read a whole small file (a key, a certificate chain, a trusted root), refusing one larger
-/// than `limit` without reading it whole; a FIFO in its place does not hang.
-fn read_capped(
-    path: &Path,
-    limit: u64,
-    what: &'static str,
-) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
-    let io_err = |e| KeyFileError::Io {
-        path: path.into(),
-        source: e,
-    };
-    let file = match OpenFile::open(path, Follow::Yes) {
-        Ok(open) => open.file,
-        Err(FileError::Open { source, .. }) => return Err(io_err(source)),
-        Err(e) => return Err(KeyFileError::File(e)),
-    };
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    if bytes.len() as u64 > limit {
-        return Err(KeyFileError::TooLarge {
-            path: path.into(),
-            limit,
-            what,
-        });
-    }
-    Ok(bytes)
-}
-
 /// Read a key file's text (zeroized when dropped).
 pub fn read_key_text(path: &Path) -> Result<Zeroizing<String>, KeyFileError> {
-    let bytes = read_capped(path, MAX_KEY_FILE_BYTES, "key file")?;
+    let bytes = small_file::read(path, MAX_KEY_FILE_BYTES, "key file")?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| KeyFileError::NotText { path: path.into() })?;
     Ok(Zeroizing::new(text.to_string()))
@@ -83,7 +48,7 @@ pub fn read_key_text(path: &Path) -> Result<Zeroizing<String>, KeyFileError> {
 
 /// Read a file of trust material (PEM certificates, a Sigstore trusted root), bounded.
 pub fn read_trust_file(path: &Path) -> Result<Vec<u8>, KeyFileError> {
-    read_capped(path, MAX_TRUST_FILE_BYTES, "trust file").map(|b| b.to_vec())
+    Ok(small_file::read(path, MAX_TRUST_FILE_BYTES, "trust file")?.to_vec())
 }
 
 /// `PREFIX.key` and `PREFIX.pub`.

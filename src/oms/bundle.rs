@@ -1,35 +1,30 @@
 //! The Sigstore bundle (v0.3, key-based): strict parsing into a [`CheckedBundle`], and writing.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::escape::display_path;
 use crate::exit::{Exit, HasExit};
-use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
 use crate::oms::constants::{
     BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE_V03_NEW, MAX_BUNDLE_BYTES, MAX_CHAIN, MAX_TLOG_ENTRIES,
 };
+use crate::small_file::{self, SmallFileError};
 
 /// Why a bundle was refused before any signature was checked.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("{}: cannot read bundle: {}", display_path(.path), io_reason(.source))]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot read bundle: {0}")]
-    File(FileError),
+    #[error(transparent)]
+    Read(SmallFileError),
     #[error("bundle is larger than the {limit}-byte limit")]
     TooLarge { limit: u64 },
     #[error("bundle starts with a byte-order mark; expected plain UTF-8 JSON")]
     Bom,
     #[error("bundle is not valid JSON of the expected shape: {0}")]
     Json(String),
+    #[error("bundle is not I-JSON: {0}")]
+    OneReading(crate::json::JsonError),
     #[error("bundle mediaType is {found:?}, expected {BUNDLE_MEDIA_TYPE:?}")]
     MediaType { found: String },
     #[error("bundle verification material is not supported: {0}")]
@@ -58,8 +53,11 @@ impl BundleError {
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            BundleError::Read { .. } | BundleError::File(_) => "bundle-unreadable",
-            BundleError::TooLarge { .. } => "bundle-too-large",
+            BundleError::Read(SmallFileError::TooLarge { .. }) | BundleError::TooLarge { .. } => {
+                "bundle-too-large"
+            }
+            BundleError::Read(_) => "bundle-unreadable",
+            BundleError::OneReading(_) => "bundle-ambiguous",
             _ => "bundle-malformed",
         }
     }
@@ -69,9 +67,7 @@ impl HasExit for BundleError {
     /// A bundle that cannot be read is a local problem (2); one that is wrong fails (1).
     fn exit(&self) -> Exit {
         match self {
-            BundleError::Read { .. } | BundleError::File(_) | BundleError::TooLarge { .. } => {
-                Exit::Usage
-            }
+            BundleError::Read(_) | BundleError::TooLarge { .. } => Exit::Usage,
             _ => Exit::Failure,
         }
     }
@@ -209,6 +205,12 @@ impl CheckedBundle {
         if bytes.starts_with(b"\xEF\xBB\xBF") {
             return Err(BundleError::Bom);
         }
+        // One reading for every parser that looks at it (ours here, the Sigstore crates later).
+        // Its size is bounded above, so the value count needs no limit of its own.
+        crate::json::check(bytes, usize::MAX).map_err(|e| match e.is_ambiguous() {
+            true => BundleError::OneReading(e),
+            false => BundleError::Json(e.to_string()),
+        })?;
         let raw: RawBundle =
             serde_json::from_slice(bytes).map_err(|e| BundleError::Json(e.to_string()))?;
         let material = raw.verification_material;
@@ -284,28 +286,9 @@ impl CheckedBundle {
 
 /// Read a bundle file, refusing one beyond the size limit without reading it whole.
 pub fn read_bundle(path: &Path) -> Result<Vec<u8>, BundleError> {
-    let err = |e| BundleError::Read {
-        path: path.into(),
-        source: e,
-    };
-    // Non-blocking, regular files only: a FIFO in the bundle's place must not hang us.
-    let open = OpenFile::open(path, Follow::Yes).map_err(BundleError::File)?;
-    let file = open.file;
-    if file.metadata().map_err(err)?.len() > MAX_BUNDLE_BYTES {
-        return Err(BundleError::TooLarge {
-            limit: MAX_BUNDLE_BYTES,
-        });
-    }
-    let mut out = Vec::new();
-    file.take(MAX_BUNDLE_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(err)?;
-    if out.len() as u64 > MAX_BUNDLE_BYTES {
-        return Err(BundleError::TooLarge {
-            limit: MAX_BUNDLE_BYTES,
-        });
-    }
-    Ok(out)
+    Ok(small_file::read(path, MAX_BUNDLE_BYTES, "bundle")
+        .map_err(BundleError::Read)?
+        .to_vec())
 }
 
 #[derive(Serialize)]

@@ -132,6 +132,8 @@ pub struct NameProblem {
 pub enum StatementError {
     #[error("statement is not valid JSON of the expected shape: {0}")]
     Json(String),
+    #[error("statement is not I-JSON: {0}")]
+    OneReading(crate::json::JsonError),
     #[error("statement _type is {found:?}, expected {STATEMENT_TYPE:?}")]
     StatementType { found: String },
     #[error("predicateType is {found:?}, expected {PREDICATE_TYPE:?}")]
@@ -170,6 +172,7 @@ impl StatementError {
             StatementError::RootDigest { .. } => "root-digest-mismatch",
             StatementError::Names(_) => "unsafe-manifest",
             StatementError::Empty => "empty-manifest",
+            StatementError::OneReading(_) => "statement-ambiguous",
             _ => "statement-malformed",
         }
     }
@@ -320,6 +323,11 @@ impl Statement {
     /// Parse the (already authenticated) payload bytes strictly, in the format its predicate
     /// type names: OMS v1.0, or model_signing 0.2.0's own.
     pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
+        // The payload's size is bounded by its bundle's; the entry count by MAX_RESOURCES below.
+        crate::json::check(payload, usize::MAX).map_err(|e| match e.is_ambiguous() {
+            true => StatementError::OneReading(e),
+            false => StatementError::Json(e.to_string()),
+        })?;
         let head: Head =
             serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
         if head.predicate_type == PREDICATE_TYPE_V02 {

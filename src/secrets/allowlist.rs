@@ -13,7 +13,6 @@
 //! *           docs/examples/**
 //! ```
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
@@ -21,6 +20,7 @@ use crate::escape::display_path;
 use super::rules::rule_named;
 use super::Finding;
 use crate::exit::{Exit, HasExit};
+use crate::small_file::{self, SmallFileError, MAX_ALLOWLIST_BYTES};
 
 /// The allowlist's file name, at the root of the scanned tree.
 pub const FILE_NAME: &str = ".modelseal-allow";
@@ -28,8 +28,8 @@ pub const FILE_NAME: &str = ".modelseal-allow";
 /// A malformed or unreadable allowlist.
 #[derive(Debug, thiserror::Error)]
 pub enum AllowlistError {
-    #[error("{}: {}", display_path(.path), crate::hash::open::io_reason(.source))]
-    Read { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Read(SmallFileError),
     #[error("{}:{line}: {reason}", display_path(.path))]
     Parse {
         path: PathBuf,
@@ -99,17 +99,17 @@ impl Allowlist {
     /// Load `dir/.modelseal-allow`; no file means an empty allowlist.
     pub fn load(dir: &Path) -> Result<Allowlist, AllowlistError> {
         let path = dir.join(FILE_NAME);
-        match std::fs::read(&path) {
+        match small_file::read(&path, MAX_ALLOWLIST_BYTES, "allowlist") {
             Ok(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|_| AllowlistError::Parse {
+                let text = std::str::from_utf8(&bytes).map_err(|_| AllowlistError::Parse {
                     path: path.clone(),
                     line: 0,
                     reason: "not UTF-8".into(),
                 })?;
-                Allowlist::parse(&text, &path)
+                Allowlist::parse(text, &path)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Allowlist::default()),
-            Err(e) => Err(AllowlistError::Read { path, source: e }),
+            Err(e) if e.is_not_found() => Ok(Allowlist::default()),
+            Err(e) => Err(AllowlistError::Read(e)),
         }
     }
 

@@ -10,10 +10,9 @@
 //! about 18 MiB; a published record costs four values per file, so the byte limit is reached
 //! first by anything real, while four bytes (`[0,0`) per value would cost 36 times their size.
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::cell::Cell;
-use std::fmt;
+
+use crate::json::{self, JsonError};
 
 use super::transport::{classify, Fail};
 
@@ -43,107 +42,23 @@ pub(crate) async fn read_body(
     Ok(Some(body))
 }
 
-/// Parse an answer's JSON: refused if it is not JSON, nests deeper than serde_json's limit
-/// (128) or holds more than [`MAX_ANSWER_VALUES`] values. Empty is `null` (HTTP 204).
+/// Parse an answer's JSON as I-JSON ([`crate::json`]): refused if it is not JSON, repeats a
+/// member name, nests deeper than 128 levels or holds more than [`MAX_ANSWER_VALUES`] values.
+/// Empty is `null` (HTTP 204).
 pub(crate) fn parse(body: &[u8]) -> Result<Value, Fail> {
     if body.is_empty() {
         return Ok(Value::Null);
     }
-    let left = Cell::new(MAX_ANSWER_VALUES);
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let counted = Census { left: &left }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    match counted {
-        Ok(()) => {}
-        Err(_) if left.get() == 0 => {
-            return Err(Fail::Decode(format!(
-                "the answer holds more than {MAX_ANSWER_VALUES} JSON values"
-            )))
-        }
-        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
-            return Err(Fail::Decode(
-                "the answer nests deeper than 128 levels".into(),
-            ))
-        }
-        Err(_) => return Err(Fail::Decode("the answer is not JSON".into())),
-    }
-    serde_json::from_slice(body).map_err(|_| Fail::Decode("the answer is not JSON".into()))
-}
-
-/// Counts the values of a JSON document without keeping any of them.
-struct Census<'a> {
-    left: &'a Cell<usize>,
-}
-
-impl Census<'_> {
-    fn take<E: de::Error>(&self) -> Result<(), E> {
-        match self.left.get() {
-            0 => Err(E::custom("too many values")),
-            n => {
-                self.left.set(n - 1);
-                Ok(())
+    json::parse(body, MAX_ANSWER_VALUES).map_err(|e| {
+        Fail::Decode(match e {
+            JsonError::TooMany { .. } => {
+                format!("the answer holds more than {MAX_ANSWER_VALUES} JSON values")
             }
-        }
-    }
-
-    fn again(&self) -> Self {
-        Census { left: self.left }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Census<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Census<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.take()
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.take()?;
-        while seq.next_element_seed(self.again())?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.take()?;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(self.again())?;
-        }
-        Ok(())
-    }
+            JsonError::TooDeep => "the answer nests deeper than 128 levels".into(),
+            JsonError::Repeated { .. } => format!("the answer is not I-JSON: {e}"),
+            JsonError::Syntax(why) => format!("the answer is not JSON: {why}"),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -164,8 +79,14 @@ mod tests {
             parse(br#"{"data":{"a":[1,"x",null,true,2.5]}}"#).unwrap(),
             serde_json::json!({"data":{"a":[1,"x",null,true,2.5]}})
         );
-        assert_eq!(decode(b"{\"a\":1} x"), "the answer is not JSON");
-        assert_eq!(decode(b"\xff"), "the answer is not JSON");
+        assert!(decode(b"{\"a\":1} x").starts_with("the answer is not JSON: trailing"));
+        assert!(decode(b"\xff").starts_with("the answer is not JSON: "));
+        assert!(decode(br#"{"a":"\udc00"}"#).contains("surrogate"));
+        assert_eq!(
+            decode(br#"{"data":{"data":{"sha256":"a","sha256":"b"}}}"#),
+            "the answer is not I-JSON: member `sha256` appears twice in `data.data` \
+             (a JSON document must have one reading)"
+        );
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert_eq!(
             decode(deep.as_bytes()),

@@ -8,6 +8,7 @@ use url::Url;
 use super::error::VaultError;
 use super::secret::Secret;
 use crate::env::{Env, EnvError};
+use crate::small_file::{self, MAX_CREDENTIAL_FILE_BYTES};
 
 /// The address `vault` and `bao` use when none is set.
 pub const DEFAULT_ADDR: &str = "https://127.0.0.1:8200";
@@ -228,13 +229,13 @@ fn usable(secret: Secret, what: &str, origin: &str) -> Result<Secret, VaultError
 }
 
 fn read_secret_file(what: &str, path: &Path) -> Result<Secret, VaultError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        VaultError::Config(format!(
-            "cannot read the {what} from {}: {e}",
-            path.display()
-        ))
+    // Bounded, regular files only: a FIFO or /dev/zero in its place is a configuration error.
+    let bytes = small_file::read(path, MAX_CREDENTIAL_FILE_BYTES, "credential file")
+        .map_err(|e| VaultError::Config(format!("cannot read the {what}: {e}")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        VaultError::Config(format!("{}: the {what} is not UTF-8 text", path.display()))
     })?;
-    let secret = Secret::new(&text);
+    let secret = Secret::new(text);
     if secret.is_empty() {
         return Err(VaultError::Config(format!(
             "{} holds no {what}",

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::answer::MAX_ANSWER_VALUES;
 use super::error::{one_line, VaultError};
 use super::kv::SecretData;
 use crate::hash::digest::{parse_expected, parse_lower_hex32, Algorithm, Digest};
@@ -145,12 +146,13 @@ pub fn published(data: &SecretData) -> Result<Published, VaultError> {
         let obj = match raw {
             Value::Object(m) => m,
             Value::String(s) => {
-                parsed = serde_json::from_str::<Value>(s).map_err(|e| {
-                    VaultError::refused(format!(
-                        "{} field 'manifest' is not JSON: {e}",
-                        data.describe()
-                    ))
-                })?;
+                parsed =
+                    crate::json::parse::<Value>(s.as_bytes(), MAX_ANSWER_VALUES).map_err(|e| {
+                        VaultError::refused(format!(
+                            "{} field 'manifest' is not I-JSON: {e}",
+                            data.describe()
+                        ))
+                    })?;
                 parsed.as_object().ok_or_else(|| {
                     VaultError::refused(format!(
                         "{} field 'manifest' is not a JSON object",

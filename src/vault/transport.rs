@@ -10,6 +10,8 @@ use reqwest::redirect::Policy;
 
 use super::config::Settings;
 use super::error::{one_line, VaultError};
+use crate::oms::constants::MAX_KEY_FILE_BYTES;
+use crate::small_file::{self, MAX_PEM_FILE_BYTES};
 
 /// What went wrong with one request, before it is given its user-facing context.
 #[derive(Debug)]
@@ -158,12 +160,8 @@ pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultE
     } else if !settings.tls.ca_files.is_empty() {
         let mut certs = Vec::new();
         for path in &settings.tls.ca_files {
-            let pem = std::fs::read(path).map_err(|e| {
-                VaultError::Config(format!(
-                    "cannot read CA certificate {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let pem = small_file::read(path, MAX_PEM_FILE_BYTES, "CA certificate file")
+                .map_err(|e| VaultError::Config(e.to_string()))?;
             let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
                 VaultError::Config(format!("{} holds no PEM certificate", path.display()))
             })?;
@@ -181,18 +179,12 @@ pub(crate) fn http_client(settings: &Settings) -> Result<reqwest::Client, VaultE
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
     if let Some((cert, key)) = &settings.tls.client {
-        let mut pem = std::fs::read(cert).map_err(|e| {
-            VaultError::Config(format!(
-                "cannot read client certificate {}: {e}",
-                cert.display()
-            ))
-        })?;
-        let key_pem = zeroize::Zeroizing::new(std::fs::read(key).map_err(|e| {
-            VaultError::Config(format!("cannot read client key {}: {e}", key.display()))
-        })?);
+        let mut pem = small_file::read(cert, MAX_PEM_FILE_BYTES, "client certificate file")
+            .map_err(|e| VaultError::Config(e.to_string()))?;
+        let key_pem = small_file::read(key, MAX_KEY_FILE_BYTES, "client key file")
+            .map_err(|e| VaultError::Config(e.to_string()))?;
         pem.push(b'\n');
         pem.extend_from_slice(&key_pem);
-        let pem = zeroize::Zeroizing::new(pem);
         let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
             VaultError::Config(format!(
                 "client certificate {} and key {} do not form a PEM identity",

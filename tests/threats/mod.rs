@@ -8,6 +8,8 @@
 
 mod content;
 mod file_set;
+mod inputs;
+mod one_reading;
 mod parsing;
 mod paths;
 mod signatures;

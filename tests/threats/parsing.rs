@@ -210,12 +210,12 @@ fn a_fifo_or_directory_in_place_of_the_bundle_is_an_error_not_a_hang() {
     s.refused_by(
         "fifo.sig",
         2,
-        &["cannot read bundle: fifo.sig: not a regular file (a FIFO)"],
+        &["fifo.sig: not a regular file (a FIFO); the bundle must be a file"],
     );
     s.refused_by(
         "m",
         2,
-        &["cannot read bundle: m: not a regular file (a directory)"],
+        &["m: not a regular file (a directory); the bundle must be a file"],
     );
 }
 
@@ -229,6 +229,6 @@ fn size_limits_give_a_clear_error() {
     s.refused_by(
         "huge.sig",
         2,
-        &["bundle is larger than the 268435456-byte limit"],
+        &["huge.sig: larger than 268435456 bytes; not a bundle"],
     );
 }

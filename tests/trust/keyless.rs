@@ -214,3 +214,48 @@ fn a_certificate_not_from_a_trusted_fulcio_is_refused() {
         &["not a usable Sigstore trusted root"],
     );
 }
+
+#[test]
+fn a_keyless_bundle_or_trusted_root_with_two_readings_is_refused() {
+    // The Sigstore crates keep the last of a repeated member; a bundle with two
+    // verification materials must never reach them (exit 1, as any bad bundle).
+    let (tmp, dir, args) = golden("v1.1.0", "sigstore");
+    let sig = dir.join("model.sig");
+    let good = std::fs::read_to_string(&sig).unwrap();
+    let dup = good.replacen(
+        "\"verificationMaterial\":",
+        "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"x\"}},\"verificationMaterial\":",
+        1,
+    );
+    std::fs::write(&sig, dup).unwrap();
+    let a = keyless(&args);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_refused(
+        tmp.path(),
+        &refs,
+        1,
+        &[
+            "bundle is not I-JSON",
+            "member `verificationMaterial` appears twice",
+        ],
+    );
+    std::fs::write(&sig, &good).unwrap();
+    // A trusted root with a repeated member is a local file with two readings: exit 2.
+    let root = std::fs::read_to_string(data("sigstore/trusted_root.production.json")).unwrap();
+    let dup = root.replacen("{", "{\"tlogs\":[],", 1);
+    write(tmp.path(), "root.json", dup);
+    let a = with(&keyless(&args), &["--trusted-root", "root.json"]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_refused(
+        tmp.path(),
+        &refs,
+        2,
+        &[
+            "root.json",
+            "member `tlogs` appears twice in the top-level object",
+        ],
+    );
+    // Unchanged, the same root verifies the same bundle.
+    write(tmp.path(), "root.json", root);
+    run_in(tmp.path(), &refs).ok();
+}

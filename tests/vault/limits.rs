@@ -210,3 +210,53 @@ pub fn transit_key_answer() -> String {
         "keys": {"1": {"public_key": STANDARD.encode(key.verifying_key().as_bytes())}}}})
     .to_string()
 }
+
+super::vaulttest!(
+    an_answer_or_a_record_with_two_readings_is_refused,
+    Case::offline,
+    |t| {
+        let kv2 = ["--mount", "secret", "--kv-version", "2"];
+        let good = crate::kit::sha256_hex(b"weights");
+        let evil = crate::kit::sha256_hex(b"evil");
+        // The checksum twice: a first-wins and a last-wins reader would disagree.
+        let twice = format!(
+            "{{\"data\":{{\"data\":{{\"checksum\":\"{evil}\",\"checksum\":\"{good}\"}},\
+             \"metadata\":{{\"version\":1}}}}}}"
+        );
+        let peer = Peer::start(move |_| Answer::Json(200, twice.clone()));
+        let mut verify = vec!["verify", "model.bin", "--vault", "m", "--field", "checksum"];
+        verify.extend(kv2);
+        let r = run(&t, &peer, &verify);
+        assert_code(
+            &r,
+            4,
+            &[
+                "not I-JSON",
+                "member `checksum` appears twice in `data.data`",
+            ],
+        );
+        // A published record whose manifest (a JSON string inside the answer) lists a file
+        // twice: refused as the answer itself would be.
+        let entry = format!("{{\"size\":7,\"sha256\":\"{good}\"}}");
+        let manifest = format!("{{\"model.bin\":{entry},\"model.bin\":{entry}}}");
+        let record = json!({"data": {"data": {"manifest": manifest}, "metadata": {"version": 1}}})
+            .to_string();
+        let peer = Peer::start(move |_| Answer::Json(200, record.clone()));
+        let mut verify = vec!["verify", "model.bin", "--vault", "m"];
+        verify.extend(kv2);
+        let r = run(&t, &peer, &verify);
+        assert_code(
+            &r,
+            4,
+            &[
+                "field 'manifest' is not I-JSON",
+                "member `model.bin` appears twice",
+            ],
+        );
+        // An unpaired surrogate is no reading at all.
+        let lone = "{\"data\":{\"data\":{\"checksum\":\"\\ud800\"},\"metadata\":{\"version\":1}}}";
+        let peer = Peer::start(move |_| Answer::Json(200, lone.to_string()));
+        let r = run(&t, &peer, &verify);
+        assert_code(&r, 4, &["not JSON", "unpaired surrogate"]);
+    }
+);

@@ -125,6 +125,10 @@ impl Sigstore {
             what: what.to_string(),
             why,
         };
+        // One reading (the Sigstore crates keep the last of a repeated member); the file's
+        // size is bounded where it is read.
+        crate::json::check(root_json.as_bytes(), usize::MAX)
+            .map_err(|e| invalid(format!("not I-JSON: {e}")))?;
         let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
         let verifier = Verifier::new(&root).map_err(|e| invalid(e.to_string()))?;
         Ok(Sigstore {
@@ -229,8 +233,8 @@ fn oidc_issuers(leaf: &[u8]) -> Result<Vec<String>, TrustError> {
 /// envelope must be bound to. The statement is parsed strictly later; here its first subject's
 /// SHA-256 is only what the Sigstore binding check is given.
 fn subject_digest(payload: &[u8]) -> Result<Sha256Hash, TrustError> {
-    let value: serde_json::Value = serde_json::from_slice(payload)
-        .map_err(|e| TrustError::Sigstore(format!("the payload is not JSON: {e}")))?;
+    let value: serde_json::Value = crate::json::parse(payload, usize::MAX)
+        .map_err(|e| TrustError::Sigstore(format!("the payload is not I-JSON: {e}")))?;
     let hex = value
         .pointer("/subject/0/digest/sha256")
         .and_then(serde_json::Value::as_str)

@@ -5,16 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::escape::{coreutils_unescape, display_bytes, display_path};
 use crate::exit::{Exit, HasExit};
 use crate::hash::digest::{Algorithm, Digest};
-use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
 use crate::model::paths::check_rel_path;
 use crate::model::Model;
+use crate::small_file::{self, SmallFileError};
 use crate::verify::manifest::{Content, Listed, Manifest, Policy};
 use crate::verify::report::Provenance;
 
@@ -134,15 +133,8 @@ pub const MAX_CHECKFILE_BYTES: u64 = 64 << 20;
 /// A checkfile that cannot be used as a whole: nothing was verified against it.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckfileError {
-    #[error("{}: cannot read the checkfile: {}", display_path(.path), io_reason(.source))]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: cannot read the checkfile: {source}", display_path(.path))]
-    Open { path: PathBuf, source: FileError },
-    #[error("{}: the checkfile is larger than {MAX_CHECKFILE_BYTES} bytes", display_path(.path))]
-    TooLarge { path: PathBuf },
+    #[error(transparent)]
+    Read(SmallFileError),
     #[error("{}: line {line}: {reason}", display_path(.path))]
     Malformed {
         path: PathBuf,
@@ -162,21 +154,9 @@ pub enum CheckfileError {
 
 /// Read and parse a whole checkfile; any malformed line fails it (as `check --strict`).
 fn read_entries(path: &Path, untagged: Algorithm) -> Result<Vec<CheckEntry>, CheckfileError> {
-    let open = OpenFile::open(path, Follow::Yes).map_err(|e| CheckfileError::Open {
-        path: path.into(),
-        source: e,
-    })?;
-    let mut bytes = Vec::new();
-    (&open.file)
-        .take(MAX_CHECKFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| CheckfileError::Read {
-            path: path.into(),
-            source: e,
-        })?;
-    if bytes.len() as u64 > MAX_CHECKFILE_BYTES {
-        return Err(CheckfileError::TooLarge { path: path.into() });
-    }
+    // Unreadable, not a file or over the limit: a local problem (exit 2).
+    let bytes =
+        small_file::read(path, MAX_CHECKFILE_BYTES, "checkfile").map_err(CheckfileError::Read)?;
     let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
     let mut entries = Vec::new();
     for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
@@ -203,7 +183,7 @@ impl HasExit for CheckfileError {
     /// is wrong (malformed, empty, naming files outside the model) fails verification (1).
     fn exit(&self) -> Exit {
         match self {
-            CheckfileError::Read { .. } | CheckfileError::Open { .. } => Exit::Usage,
+            CheckfileError::Read(_) => Exit::Usage,
             _ => Exit::Failure,
         }
     }
