@@ -87,7 +87,7 @@ vaulttest!(unusable_tls_settings_are_usage_errors, Case::tls, |t| {
     let r = t.run_with(&args, &[("VAULT_CACERT", "not-a-ca.pem")]);
     assert_code(&r, 2, &["not-a-ca.pem holds no PEM certificate"]);
     let r = t.run_with(&args, &[("VAULT_CACERT", "absent.pem")]);
-    assert_code(&r, 2, &["cannot read CA certificate absent.pem"]);
+    assert_code(&r, 2, &["absent.pem: cannot read the CA certificate file"]);
     let r = t.run_with(&args, &[("VAULT_CLIENT_CERT", "c.pem")]);
     assert_code(&r, 2, &["VAULT_CLIENT_CERT is set but its partner is not"]);
 });
