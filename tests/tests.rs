@@ -18,3 +18,4 @@ mod util;
 mod vault;
 mod vectors;
 mod verify;
+mod verify_blob;
