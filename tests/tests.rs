@@ -14,6 +14,7 @@ mod signature_vectors;
 mod special;
 mod threats;
 mod tools;
+mod trust;
 mod util;
 mod vault;
 mod vectors;

@@ -160,19 +160,51 @@ fn spec_vectors_valid_key_bundle_verifies_and_invalid_ones_are_refused() {
             "invalid/missing-verification-material.bundle.json",
             "missing field `verificationMaterial`",
         ),
-        (
-            "valid/certificate.bundle.json",
-            "only key-based bundles are supported",
-        ),
-        (
-            "valid/sigstore.bundle.json",
-            "only key-based bundles are supported",
-        ),
     ];
     for (file, needle) in cases {
         let sig = vectors.join(file);
         let args = verify_args("model", sig.to_str().unwrap(), &public);
         assert_refused(dir.path(), &args, 1, &[needle]);
+    }
+    // The spec's certificate and keyless bundles need their own trust options (exit 2 with a
+    // key alone, naming them), and verify with them (the certificate one signs the model of the
+    // key goldens, the keyless one that of the reference's certificate goldens).
+    let ca = data("model_signing-golden/keys/certificate/ca-cert.pem");
+    for f in ["signme-1", "signme-2"] {
+        write(
+            &dir.path().join("model2"),
+            f,
+            std::fs::read(data(&format!(
+                "model_signing-golden/v1.1.0-certificate/{f}"
+            )))
+            .unwrap(),
+        );
+    }
+    for (file, model, needs, trust) in [
+        (
+            "valid/certificate.bundle.json",
+            "model",
+            "--certificate-chain PEM",
+            vec!["--certificate-chain", ca.to_str().unwrap()],
+        ),
+        (
+            "valid/sigstore.bundle.json",
+            "model2",
+            "--identity ID --issuer URL",
+            vec![
+                "--identity",
+                "stefanb@us.ibm.com",
+                "--issuer",
+                "https://sigstore.verify.ibm.com/oauth2",
+            ],
+        ),
+    ] {
+        let sig = vectors.join(file);
+        let args = verify_args(model, sig.to_str().unwrap(), &public);
+        assert_refused(dir.path(), &args, 2, &[needs]);
+        let mut args = vec!["verify", model, "--signature", sig.to_str().unwrap()];
+        args.extend(trust);
+        run_in(dir.path(), &args).ok();
     }
 }
 

@@ -160,19 +160,9 @@ pub fn certificate_chain(
     leaf: (&str, &[u8]),
     chain: &[(String, Vec<u8>)],
 ) -> Result<Vec<Vec<u8>>, SignError> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let certs = |name: &str, pem: &[u8]| -> Result<Vec<Vec<u8>>, SignError> {
-        let found: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
-            .map(|c| c.map(|c| c.to_vec()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| SignError::Certificate(format!("{name}: {e}")))?;
-        if found.is_empty() {
-            return Err(SignError::Certificate(format!(
-                "{name}: holds no PEM certificate"
-            )));
-        }
-        Ok(found)
+    let certs = |name: &str, pem: &[u8]| {
+        crate::oms::trust::pem_certificates(name, pem)
+            .map_err(|e| SignError::Certificate(e.to_string()))
     };
     let (leaf_name, leaf_pem) = leaf;
     let mut out = certs(leaf_name, leaf_pem)?;

@@ -14,6 +14,7 @@ mod environment;
 mod exec;
 mod signals;
 mod sources;
+mod trust;
 mod vault;
 
 use std::path::{Path, PathBuf};

@@ -49,7 +49,7 @@ fn malformed_bundles_are_refused() {
         (
             "deep nesting".into(),
             deep.into_bytes(),
-            "both a public key and a certificate",
+            "bundle is not valid JSON",
         ),
         (
             "deep nesting at the top".into(),

@@ -11,20 +11,22 @@
 //!   with the curve's hash.
 //!
 //! Path validation (signatures along the chain, validity, basic constraints, name constraints,
-//! critical extensions) is `rustls-webpki`'s; extended key usages along the chain are not
-//! checked there (the reference's OpenSSL store sets no purpose): the leaf rule above applies.
+//! critical extensions) is OpenSSL's `X509_verify_cert`, the very validator the reference runs
+//! (through pyOpenSSL), set up as the reference sets it up: the given certificates in the store,
+//! the bundle's as untrusted intermediates, the verification time, no purpose. A pure-Rust
+//! validator (rustls-webpki) cannot express one of its rules: the reference's own signing
+//! certificates are CA certificates (basicConstraints CA:TRUE) used as the leaf, which OpenSSL
+//! accepts and webpki refuses as `CaUsedAsEndEntity`; with webpki, modelseal would refuse
+//! bundles the reference writes and accepts.
 
 use std::fmt;
-use std::time::Duration;
 
 use const_oid::db::rfc5280::ID_KP_CODE_SIGNING;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm,
-    TrustAnchor, UnixTime,
-};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyParam;
+use openssl::x509::{X509StoreContext, X509};
 use sha2::{Digest as _, Sha256};
-use webpki::{EndEntityCert, KeyPurposeIdIter};
 use x509_cert::der::{Decode as _, Encode as _};
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
 use x509_cert::Certificate;
@@ -110,11 +112,10 @@ pub fn rfc3339(secs: i64) -> String {
         .unwrap_or_else(|_| format!("{secs} seconds after 1970"))
 }
 
-/// Certificates that may anchor a chain, and certificates that may link one.
+/// The certificates the user trusts (DER): roots, and intermediates that may link a chain.
 #[derive(Clone, Debug)]
 pub struct CertificateChain {
-    anchors: Vec<CertificateDer<'static>>,
-    intermediates: Vec<CertificateDer<'static>>,
+    trusted: Vec<Vec<u8>>,
 }
 
 fn parse(der: &[u8], what: &str) -> Result<Certificate, ChainError> {
@@ -135,35 +136,22 @@ impl CertificateChain {
     /// become trusted roots, the others intermediates. A file without any certificate, or a
     /// set without a root, is refused.
     pub fn from_pem(files: &[(String, Vec<u8>)]) -> Result<CertificateChain, ChainError> {
-        let mut anchors = Vec::new();
-        let mut intermediates = Vec::new();
+        let mut trusted = Vec::new();
+        let mut roots = 0;
         for (name, pem) in files {
-            let mut found = 0;
-            for item in CertificateDer::pem_slice_iter(pem) {
-                let der = item.map_err(|e| ChainError::Malformed {
-                    what: name.clone(),
-                    why: e.to_string(),
-                })?;
-                let cert = parse(&der, name)?;
-                found += 1;
-                if self_issued(&cert) {
-                    anchors.push(der.into_owned());
-                } else {
-                    intermediates.push(der.into_owned());
+            let found = pem_certificates(name, pem)?;
+            for der in found {
+                if self_issued(&parse(&der, name)?) {
+                    roots += 1;
                 }
-            }
-            if found == 0 {
-                return Err(ChainError::NoCertificate(name.clone()));
+                trusted.push(der);
             }
         }
-        if anchors.is_empty() {
+        if roots == 0 {
             let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
             return Err(ChainError::NoRoot(names.join(", ")));
         }
-        Ok(CertificateChain {
-            anchors,
-            intermediates,
-        })
+        Ok(CertificateChain { trusted })
     }
 
     /// Verify that `leaf` chains, with `more` intermediates, to a trusted root at its
@@ -180,36 +168,13 @@ impl CertificateChain {
         let not_before = tbs.validity.not_before.to_unix_duration().as_secs();
         let not_after = tbs.validity.not_after.to_unix_duration().as_secs();
 
-        let leaf_der = CertificateDer::from(leaf);
-        let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| ChainError::Malformed {
-            what: "the signing certificate".into(),
-            why: e.to_string(),
-        })?;
-        let anchors: Vec<TrustAnchor<'_>> = self
-            .anchors
-            .iter()
-            .filter_map(|a| webpki::anchor_from_trusted_cert(a).ok())
-            .collect();
-        let mut intermediates: Vec<CertificateDer<'_>> = more
-            .iter()
-            .map(|d| CertificateDer::from(d.as_slice()))
-            .collect();
-        intermediates.extend(self.intermediates.iter().cloned());
-        end_entity
-            .verify_for_usage(
-                &algorithms(),
-                &anchors,
-                &intermediates,
-                UnixTime::since_unix_epoch(Duration::from_secs(not_before)),
-                AnyPurpose,
-                None,
-                None,
-            )
-            .map_err(|e| ChainError::Untrusted {
+        verify_path(&self.trusted, leaf, more, not_before).map_err(|why| {
+            ChainError::Untrusted {
                 subject: subject.clone(),
                 at: rfc3339(not_before as i64),
-                why: format!("{e:?}"),
-            })?;
+                why,
+            }
+        })?;
 
         // The reference's rule: digitalSignature, or else codeSigning.
         let digital_signature = matches!(
@@ -301,54 +266,60 @@ impl TrustPolicy for CertificateChain {
     }
 }
 
-/// Every extended key usage, and none, is accepted along the chain (OpenSSL's store with no
-/// purpose set, as the reference uses); the leaf's usage is checked by the reference's rule.
-struct AnyPurpose;
-
-impl webpki::ExtendedKeyUsageValidator for AnyPurpose {
-    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
-        // Still read every OID: a malformed extension is an error.
-        for item in iter {
-            item?;
-        }
+/// OpenSSL's path validation as the reference sets it up: every given certificate in the store
+/// (OpenSSL then needs a self-signed root among them: no partial chains), the bundle's others as
+/// untrusted intermediates, the time fixed to `at` (Unix seconds), no purpose. The reason
+/// OpenSSL gives, when it refuses.
+fn verify_path(trusted: &[Vec<u8>], leaf: &[u8], more: &[Vec<u8>], at: u64) -> Result<(), String> {
+    let ssl = |e: openssl::error::ErrorStack| e.to_string();
+    let mut store = X509StoreBuilder::new().map_err(ssl)?;
+    for der in trusted {
+        store
+            .add_cert(X509::from_der(der).map_err(ssl)?)
+            .map_err(ssl)?;
+    }
+    let mut param = X509VerifyParam::new().map_err(ssl)?;
+    param.set_time(
+        at.try_into()
+            .map_err(|_| "a time beyond 2^63 seconds".to_string())?,
+    );
+    store.set_param(&param).map_err(ssl)?;
+    let store = store.build();
+    let leaf = X509::from_der(leaf).map_err(ssl)?;
+    let mut chain = Stack::new().map_err(ssl)?;
+    for der in more {
+        chain.push(X509::from_der(der).map_err(ssl)?).map_err(ssl)?;
+    }
+    let mut ctx = X509StoreContext::new().map_err(ssl)?;
+    let (ok, error) = ctx
+        .init(&store, &leaf, &chain, |c| {
+            let ok = c.verify_cert()?;
+            Ok((ok, c.error()))
+        })
+        .map_err(ssl)?;
+    if ok {
         Ok(())
+    } else {
+        Err(error.error_string().to_string())
     }
 }
 
-/// The signature algorithms accepted along a chain: those of `sigstore-crypto` (ECDSA P-256
-/// and P-384, Ed25519, RSA) and ECDSA P-521 with SHA-512, which it lacks.
-fn algorithms() -> Vec<&'static dyn SignatureVerificationAlgorithm> {
-    let mut algs: Vec<&'static dyn SignatureVerificationAlgorithm> =
-        sigstore_crypto::webpki::WEBPKI_VERIFICATION_ALGS.to_vec();
-    algs.push(&ECDSA_P521_SHA512);
-    algs
-}
-
-/// ECDSA P-521 with SHA-512 for `rustls-webpki`, by the `p521` crate.
-#[derive(Debug)]
-struct EcdsaP521Sha512;
-
-static ECDSA_P521_SHA512: EcdsaP521Sha512 = EcdsaP521Sha512;
-
-impl SignatureVerificationAlgorithm for EcdsaP521Sha512 {
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::ECDSA_P521
+/// The certificates of a PEM text (any number), as DER.
+pub(crate) fn pem_certificates(name: &str, pem: &[u8]) -> Result<Vec<Vec<u8>>, ChainError> {
+    let certs = X509::stack_from_pem(pem).map_err(|e| ChainError::Malformed {
+        what: name.to_string(),
+        why: e.to_string(),
+    })?;
+    if certs.is_empty() {
+        return Err(ChainError::NoCertificate(name.to_string()));
     }
-
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::ECDSA_SHA512
-    }
-
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        use p521::ecdsa::signature::Verifier as _;
-        let key =
-            p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
-        let sig = p521::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
-        key.verify(message, &sig).map_err(|_| InvalidSignature)
-    }
+    certs
+        .iter()
+        .map(|c| {
+            c.to_der().map_err(|e| ChainError::Malformed {
+                what: name.to_string(),
+                why: e.to_string(),
+            })
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@ mod sigstore;
 
 use std::fmt;
 
+pub(crate) use certificate::pem_certificates;
 pub use certificate::{leaf_public_key, rfc3339, CertificateChain, CertificateSigner, ChainError};
 pub use keys::TrustedKeys;
 pub use sigstore::{IdentityRule, Sigstore, SigstoreSigner, TrustedRootError};
