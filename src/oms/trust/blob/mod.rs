@@ -112,16 +112,17 @@ impl BlobError {
 }
 
 impl HasExit for BlobError {
-    /// An artifact that cannot be read is a usage error (2), one that changed while it was
-    /// read fails (1); the trust errors say their own.
+    /// An artifact that cannot be read, or a digest where the signature needs the file, is a
+    /// usage error (2: nothing was judged); one that changed while it was read fails (1); the
+    /// trust errors say their own.
     fn exit(&self) -> Exit {
         match self {
             BlobError::Artifact(FileError::Changed { .. }) => Exit::Failure,
-            BlobError::Artifact(_) | BlobError::NotRegular { .. } => Exit::Usage,
-            BlobError::Trust(e) => e.exit(),
-            BlobError::Bundle(_) | BlobError::Mismatch(_) | BlobError::NeedsFile { .. } => {
-                Exit::Failure
+            BlobError::Artifact(_) | BlobError::NotRegular { .. } | BlobError::NeedsFile { .. } => {
+                Exit::Usage
             }
+            BlobError::Trust(e) => e.exit(),
+            BlobError::Bundle(_) | BlobError::Mismatch(_) => Exit::Failure,
         }
     }
 }
