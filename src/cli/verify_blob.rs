@@ -65,10 +65,10 @@ pub struct VerifyBlobArgs {
 fn trust(args: &VerifyBlobArgs) -> Result<BlobTrust> {
     if let Some(path) = &args.key {
         let key = load_keys(std::slice::from_ref(path))?.remove(0);
-        return Ok(BlobTrust::Key(match &args.trusted_root {
+        return Ok(BlobTrust::Key(Box::new(match &args.trusted_root {
             None => ManagedKey::production(key),
             Some(root) => ManagedKey::new(key, &read_root(root)?, &display_path(root))?,
-        }));
+        })));
     }
     let trust = TrustSpec {
         keys: Vec::new(),
@@ -80,7 +80,7 @@ fn trust(args: &VerifyBlobArgs) -> Result<BlobTrust> {
     }
     .load()?;
     match (trust.sigstore, trust.chain) {
-        (Some(sigstore), None) => Ok(BlobTrust::Sigstore(sigstore)),
+        (Some(sigstore), None) => Ok(BlobTrust::Sigstore(Box::new(sigstore))),
         (None, Some(chain)) => Ok(BlobTrust::Chain(chain)),
         _ => Err(Error::usage(
             "verify-blob needs one of --identity ID --issuer URL, --key K or \

@@ -37,10 +37,11 @@ pub use key::ManagedKey;
 
 /// The trust the user gave `verify-blob`: exactly one policy.
 pub enum BlobTrust {
-    /// Sigstore keyless: an identity and OIDC issuer under a trusted root.
-    Sigstore(Sigstore),
+    /// Sigstore keyless: an identity and OIDC issuer under a trusted root (boxed, as the next:
+    /// a verifier is large).
+    Sigstore(Box<Sigstore>),
     /// A managed public key, with the trusted root its log entries are checked against.
-    Key(ManagedKey),
+    Key(Box<ManagedKey>),
     /// Certificates whose self-issued members are trusted roots.
     Chain(CertificateChain),
 }
