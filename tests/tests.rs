@@ -19,3 +19,4 @@ mod util;
 mod vault;
 mod vectors;
 mod verify;
+mod verify_blob;

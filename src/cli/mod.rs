@@ -15,6 +15,7 @@ mod sign;
 mod sources;
 mod vault;
 mod verify;
+mod verify_blob;
 
 use clap::{Parser, Subcommand};
 use modelseal::exit::Exit;
@@ -54,6 +55,8 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Verify a model against a signed bundle or an expected digest.
     Verify(verify::VerifyArgs),
+    /// Verify any Sigstore bundle (a signature or an in-toto attestation) for a file or a digest.
+    VerifyBlob(verify_blob::VerifyBlobArgs),
     /// Publish digests to and read keys from HashiCorp Vault / OpenBao.
     Vault(vault::VaultArgs),
     /// Verify a model, then exec a command in place of modelseal (a container entrypoint).
@@ -145,6 +148,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             Command::Keygen(args) => keygen::run(args),
             Command::Sign(args) => sign::run(args, &global),
             Command::Verify(args) => verify::run(args, &global),
+            Command::VerifyBlob(args) => verify_blob::run(args),
             Command::Vault(args) => vault::run(args),
             Command::Scan(args) => scan::run(args),
             Command::Guard(_) => unreachable!("matched above"),

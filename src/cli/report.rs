@@ -74,11 +74,14 @@ pub fn failures(report: &Report) -> Error {
 /// What a person should know even when verification passed: a signing certificate that has
 /// expired since (the chain was checked when it was issued, as the reference does).
 pub fn warnings(report: &Report) {
-    if let Provenance::Signed {
-        signer: Signer::Certificate(c),
-        ..
-    } = &report.provenance
-    {
+    if let Provenance::Signed { signer, .. } = &report.provenance {
+        expired_certificate(signer);
+    }
+}
+
+/// A warning when the signer is a certificate that has expired since it signed.
+pub fn expired_certificate(signer: &Signer) {
+    if let Signer::Certificate(c) = signer {
         if c.expired {
             note(format_args!(
                 "warning: the signing certificate ({}) expired on {}; its chain was \

@@ -52,7 +52,7 @@ fn golden_ca() -> String {
 
 /// A certificate authority made at test time with openssl: a root, an intermediate, and leaf
 /// certificates for keys made by `modelseal keygen`.
-struct TestCa {
+pub(crate) struct TestCa {
     dir: PathBuf,
 }
 
@@ -83,7 +83,7 @@ fn stamp(days: i64) -> String {
 impl TestCa {
     /// `root.pem` (self-signed, CA) and `int.pem` (signed by it, CA) in `dir`, named `name`,
     /// valid from 30 days ago (so leaves issued in the past chain at their notBefore).
-    fn new(dir: &Path, name: &str) -> TestCa {
+    pub(crate) fn new(dir: &Path, name: &str) -> TestCa {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("ca.cnf"), CA_CNF).unwrap();
         std::fs::write(dir.join("serial"), "1000\n").unwrap();
@@ -139,18 +139,18 @@ impl TestCa {
         }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.join("root.pem")
     }
 
-    fn intermediate(&self) -> PathBuf {
+    pub(crate) fn intermediate(&self) -> PathBuf {
         self.dir.join("int.pem")
     }
 
     /// A leaf certificate (signed by the intermediate) for the private key at `key`, with the
     /// X.509 extensions `ext`, valid for `days` from now (negative: a day-long validity that
     /// ended `-days` days ago). Issued with `openssl ca`, which can set past dates.
-    fn leaf(&self, key: &Path, name: &str, ext: &str, days: i64) -> PathBuf {
+    pub(crate) fn leaf(&self, key: &Path, name: &str, ext: &str, days: i64) -> PathBuf {
         let csr = format!("{name}.csr");
         let out = self.dir.join(format!("{name}.pem"));
         let extfile = format!("{name}.ext");
@@ -202,5 +202,5 @@ impl TestCa {
 }
 
 /// The extensions of a code-signing leaf, as a release CA would issue it.
-const CODE_SIGNING: &str =
+pub(crate) const CODE_SIGNING: &str =
     "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n";

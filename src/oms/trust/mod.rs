@@ -9,6 +9,7 @@
 //! identity, logged in Rekor, against a trusted root). [`Trust`] holds whichever the user gave
 //! and applies the one the bundle's kind needs (sigstore-rs's `VerificationPolicy` is the model).
 
+pub mod blob;
 mod certificate;
 mod keys;
 mod sigstore;

@@ -156,6 +156,33 @@ impl Sigstore {
         raw: &[u8],
         artifact: Artifact<'_>,
     ) -> Result<SigstoreSigner, TrustError> {
+        self.verify_bundle_with(raw, |verifier, bundle, policy| {
+            verifier.verify(artifact, bundle, policy)
+        })
+    }
+
+    /// As [`Sigstore::verify_bundle`], for an artifact read from `reader` to its end, in
+    /// constant memory (only the digests the bundle needs are computed).
+    pub fn verify_bundle_reader(
+        &self,
+        raw: &[u8],
+        reader: impl std::io::Read,
+    ) -> Result<SigstoreSigner, TrustError> {
+        self.verify_bundle_with(raw, |verifier, bundle, policy| {
+            verifier.verify_reader(reader, bundle, policy)
+        })
+    }
+
+    /// Parse the bundle, run `verify` (the artifact's part), then the identity and issuer rules.
+    fn verify_bundle_with(
+        &self,
+        raw: &[u8],
+        verify: impl FnOnce(
+            &Verifier,
+            &Bundle,
+            &VerificationPolicy,
+        ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
+    ) -> Result<SigstoreSigner, TrustError> {
         let text = std::str::from_utf8(raw)
             .map_err(|_| TrustError::Sigstore("the bundle is not UTF-8".into()))?;
         let bundle =
@@ -165,9 +192,7 @@ impl Sigstore {
         };
         // The identity and issuer are checked here, with messages that say what was found.
         let policy = VerificationPolicy::any_identity();
-        let result = self
-            .verifier
-            .verify(artifact, &bundle, &policy)
+        let result = verify(&self.verifier, &bundle, &policy)
             .map_err(|e| TrustError::Sigstore(e.to_string()))?;
         let identity = result
             .identity()

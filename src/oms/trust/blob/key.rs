@@ -1,0 +1,80 @@
+//! A managed-key bundle (a public-key hint and transparency-log entries): the signature is
+//! checked with the key the user trusts (the hint only names it), and the log entries
+//! (inclusion proof against a signed checkpoint, signed entry timestamp, the entry bound to
+//! this signature and artifact) against the trusted root, by `sigstore-verify`'s
+//! `PublicKeyVerificationPolicy`.
+
+use sigstore_trust_root::TrustedRoot;
+use sigstore_types::{Artifact, Bundle, DerPublicKey};
+use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
+
+use crate::keys::{KeyType, PublicKey, Scheme};
+
+use super::super::sigstore::PRODUCTION_TRUSTED_ROOT;
+use super::super::{Signer, TrustError, TrustedRootError};
+use super::artifact::{self, BlobArtifact};
+use super::BlobError;
+
+/// A trusted public key, and the trusted root of the log its signatures are recorded in.
+pub struct ManagedKey {
+    verifier: Verifier,
+    key: PublicKey,
+}
+
+impl ManagedKey {
+    /// `key`, with the trusted root in `root_json` (named `what` in messages).
+    pub fn new(
+        key: PublicKey,
+        root_json: &str,
+        what: &str,
+    ) -> Result<ManagedKey, TrustedRootError> {
+        let invalid = |why: String| TrustedRootError {
+            what: what.to_string(),
+            why,
+        };
+        let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
+        let verifier = Verifier::new(&root).map_err(|e| invalid(e.to_string()))?;
+        Ok(ManagedKey { verifier, key })
+    }
+
+    /// `key`, with the built-in public-good production root.
+    pub fn production(key: PublicKey) -> ManagedKey {
+        ManagedKey::new(
+            key,
+            PRODUCTION_TRUSTED_ROOT,
+            "the built-in production trusted root",
+        )
+        .expect("the built-in trusted root is valid")
+    }
+
+    /// Verify a managed-key `bundle` for `artifact`.
+    pub(super) fn verify(
+        &self,
+        bundle: &Bundle,
+        artifact: &BlobArtifact,
+    ) -> Result<Signer, BlobError> {
+        let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(self.key.to_spki_der()));
+        let refused = |e: sigstore_verify::Error| TrustError::Sigstore(e.to_string());
+        match artifact {
+            BlobArtifact::Sha256(digest) => self
+                .verifier
+                .verify(Artifact::from_digest(*digest), bundle, &policy)
+                .map_err(refused)?,
+            BlobArtifact::File(path) => artifact::read(path, |reader| {
+                self.verifier.verify_reader(reader, bundle, &policy)
+            })?
+            .map_err(refused)?,
+        };
+        let key_type = self.key.key_type();
+        Ok(Signer::Key {
+            key_type,
+            hint: self.key.hint(),
+            scheme: match key_type {
+                KeyType::Ed25519 => Scheme::Ed25519,
+                KeyType::EcdsaP256 => Scheme::EcdsaP256Sha256,
+                KeyType::EcdsaP384 => Scheme::EcdsaP384Sha384,
+                KeyType::EcdsaP521 => Scheme::EcdsaP521Sha512,
+            },
+        })
+    }
+}
