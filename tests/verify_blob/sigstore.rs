@@ -282,3 +282,75 @@ fn an_oms_keyless_bundle_verifies_for_the_models_digest() {
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(run.stdout.contains(r#""ok":false"#), "{run:#?}");
 }
+
+#[test]
+fn a_bundle_or_trusted_root_with_two_readings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read_to_string(suite("happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    // The Sigstore crates keep the last of a repeated member: a first message signature
+    // hidden before the real one must never be read.
+    let dup = raw.replacen(
+        "\"messageSignature\"",
+        "\"messageSignature\":{},\"messageSignature\"",
+        1,
+    );
+    assert_ne!(dup, raw);
+    write(dir.path(), "dup.json", dup);
+    let args = |bundle: &str, more: &[&str]| {
+        let mut a = vec![
+            "verify-blob".to_string(),
+            s(&suite("a.txt")),
+            "--bundle".into(),
+            s(&dir.path().join(bundle)),
+        ];
+        a.extend(KEYLESS.iter().chain(more).map(|x| x.to_string()));
+        a
+    };
+    let run = bin_run(&args("dup.json", &[]));
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("not I-JSON: member `messageSignature` appears twice"),
+        "{run:#?}"
+    );
+    // A trusted root with a member twice: a local file with two readings (exit 2).
+    let root = std::fs::read_to_string(data("sigstore/trusted_root.production.json")).unwrap();
+    write(
+        dir.path(),
+        "root.json",
+        root.replacen('{', "{\"tlogs\":[],", 1),
+    );
+    write(dir.path(), "ok.json", &raw);
+    let root_arg = s(&dir.path().join("root.json"));
+    let run = bin_run(&args("ok.json", &["--trusted-root", &root_arg]));
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("member `tlogs` appears twice in the top-level object"),
+        "{run:#?}"
+    );
+    // A DSSE payload whose statement names its subjects twice: refused before any check of
+    // the signature or the subject reads it.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(suite("happy-path-intoto-in-dsse-v3/bundle.sigstore.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let payload = b64
+        .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let payload = String::from_utf8(payload).unwrap();
+    let twice = payload.replacen("\"subject\":", "\"subject\":[],\"subject\":", 1);
+    assert_ne!(twice, payload);
+    v["dsseEnvelope"]["payload"] = Value::String(b64.encode(twice));
+    write(dir.path(), "dsse.json", v.to_string());
+    let run = bin_run(&args("dsse.json", &[]));
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("DSSE payload is not I-JSON: member `subject` appears twice"),
+        "{run:#?}"
+    );
+}

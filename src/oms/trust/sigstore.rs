@@ -13,7 +13,7 @@ use std::fmt;
 
 use const_oid::ObjectIdentifier;
 use sigstore_trust_root::TrustedRoot;
-use sigstore_types::{Artifact, Bundle, Sha256Hash};
+use sigstore_types::{Artifact, Bundle, Sha256Hash, SignatureContent};
 use sigstore_verify::{VerificationPolicy, Verifier};
 use x509_cert::der::asn1::Utf8StringRef;
 use x509_cert::der::Decode as _;
@@ -106,6 +106,34 @@ impl fmt::Display for SigstoreSigner {
     }
 }
 
+/// The one place a trusted root is read: checked as I-JSON (the Sigstore crates keep the last
+/// of a repeated member), then parsed into a verifier. The file's size is bounded where it is
+/// read.
+pub(crate) fn verifier(root_json: &str, what: &str) -> Result<Verifier, TrustedRootError> {
+    let invalid = |why: String| TrustedRootError {
+        what: what.to_string(),
+        why,
+    };
+    crate::json::check(root_json.as_bytes(), usize::MAX)
+        .map_err(|e| invalid(format!("not I-JSON: {e}")))?;
+    let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
+    Verifier::new(&root).map_err(|e| invalid(e.to_string()))
+}
+
+/// The one place a Sigstore bundle is read: I-JSON first, then the Sigstore crates' parser.
+pub(crate) fn parse_bundle(raw: &[u8]) -> Result<Bundle, String> {
+    crate::json::check(raw, usize::MAX).map_err(|e| format!("not I-JSON: {e}"))?;
+    let text = std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_string())?;
+    let bundle = Bundle::from_json(text).map_err(|e| e.to_string())?;
+    // A DSSE payload is a document too: whatever reads its statement (the crates' subject
+    // check, ours) must see one.
+    if let SignatureContent::DsseEnvelope(env) = &bundle.content {
+        crate::json::check(env.payload.as_bytes(), usize::MAX)
+            .map_err(|e| format!("its DSSE payload is not I-JSON: {e}"))?;
+    }
+    Ok(bundle)
+}
+
 /// The keyless policy: a trusted root, an identity rule and an OIDC issuer.
 pub struct Sigstore {
     verifier: Verifier,
@@ -121,16 +149,7 @@ impl Sigstore {
         identity: IdentityRule,
         issuer: String,
     ) -> Result<Sigstore, TrustedRootError> {
-        let invalid = |why: String| TrustedRootError {
-            what: what.to_string(),
-            why,
-        };
-        // One reading (the Sigstore crates keep the last of a repeated member); the file's
-        // size is bounded where it is read.
-        crate::json::check(root_json.as_bytes(), usize::MAX)
-            .map_err(|e| invalid(format!("not I-JSON: {e}")))?;
-        let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
-        let verifier = Verifier::new(&root).map_err(|e| invalid(e.to_string()))?;
+        let verifier = verifier(root_json, what)?;
         Ok(Sigstore {
             verifier,
             identity,
@@ -183,10 +202,7 @@ impl Sigstore {
             &VerificationPolicy,
         ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
     ) -> Result<SigstoreSigner, TrustError> {
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| TrustError::Sigstore("the bundle is not UTF-8".into()))?;
-        let bundle =
-            Bundle::from_json(text).map_err(|e| TrustError::Sigstore(format!("bundle: {e}")))?;
+        let bundle = parse_bundle(raw).map_err(|e| TrustError::Sigstore(format!("bundle: {e}")))?;
         let Some(leaf) = bundle.signing_certificate() else {
             return Err(TrustError::Needs(Needs::Keys));
         };

@@ -122,7 +122,7 @@ pub(super) fn statement(env: &DsseEnvelope) -> Result<Statement, BlobError> {
             display_bytes(env.payload_type.as_bytes())
         )));
     }
-    serde_json::from_slice(env.payload.as_bytes())
+    crate::json::parse(env.payload.as_bytes(), usize::MAX)
         .map_err(|e| BlobError::Bundle(format!("its in-toto statement: {e}")))
 }
 

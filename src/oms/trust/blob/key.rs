@@ -4,7 +4,6 @@
 //! this signature and artifact) against the trusted root, by `sigstore-verify`'s
 //! `PublicKeyVerificationPolicy`.
 
-use sigstore_trust_root::TrustedRoot;
 use sigstore_types::{Artifact, Bundle, DerPublicKey};
 use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
 
@@ -28,12 +27,7 @@ impl ManagedKey {
         root_json: &str,
         what: &str,
     ) -> Result<ManagedKey, TrustedRootError> {
-        let invalid = |why: String| TrustedRootError {
-            what: what.to_string(),
-            why,
-        };
-        let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
-        let verifier = Verifier::new(&root).map_err(|e| invalid(e.to_string()))?;
+        let verifier = super::super::sigstore::verifier(root_json, what)?;
         Ok(ManagedKey { verifier, key })
     }
 

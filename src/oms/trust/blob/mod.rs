@@ -161,8 +161,7 @@ fn kind(bundle: &Bundle) -> Result<Kind, BlobError> {
 
 /// Parse a Sigstore bundle (as read) for `verify-blob`.
 fn parse(raw: &[u8]) -> Result<Bundle, BlobError> {
-    let text = std::str::from_utf8(raw).map_err(|_| BlobError::Bundle("not UTF-8".into()))?;
-    Bundle::from_json(text).map_err(|e| BlobError::Bundle(e.to_string()))
+    super::sigstore::parse_bundle(raw).map_err(BlobError::Bundle)
 }
 
 /// What a verified bundle signed, for the report (the policy has checked it already).
