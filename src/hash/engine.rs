@@ -421,7 +421,9 @@ mod strategy_tests {
         use std::os::unix::fs::FileExt;
         crate::hash::install_sigbus_guard();
         let dir = tempfile::tempdir().unwrap();
-        let cases: [(&str, u64, &[(u64, usize)]); 3] = [
+        // (name, size, data written as (offset, length))
+        type Case = (&'static str, u64, &'static [(u64, usize)]);
+        let cases: [Case; 3] = [
             ("middle", 40 << 20, &[(17 << 20, 5000), (30 << 20, 1)]),
             ("start-and-odd-end", (24 << 20) + 123, &[(0, 70_000)]),
             ("all-hole", (9 << 20) + 7, &[]),

@@ -1,21 +1,20 @@
 //! Signing a model: walk it, refuse what must not be sealed, hash every file once (SHA-256 and
-//! BLAKE3 together), build the statement, sign its PAE, and return the bundle.
+//! BLAKE3 together; or the SHA-256 of every shard), build the statement, sign its PAE, and
+//! return the bundle. Walking, hashing and listing are `serialize.rs`, shared with `digest`.
 
-use std::path::Path;
-
-use crate::escape::{coreutils_escape, display_path};
+use crate::escape::coreutils_escape;
 use crate::exit::{Exit, HasExit};
-use crate::hash::batch::{hash_jobs, Job};
 use crate::hash::digest::{AlgoSet, Algorithm};
-use crate::hash::engine::{FileDigests, Tuning};
-use crate::hash::open::{FileError, Follow};
-use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
+use crate::hash::engine::FileDigests;
+use crate::hash::open::FileError;
+use crate::hash::walk::WalkError;
 use crate::keys::{PrivateKey, PublicKey};
-use crate::model::paths::{check_rel_path, is_under, ResourceOrder};
-use crate::model::{resolve_link, LinkTarget, Model};
-use crate::oms::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME};
+use crate::model::paths::ResourceOrder;
+use crate::model::Model;
+use crate::oms::constants::PAYLOAD_TYPE;
 use crate::oms::dsse::pae;
-use crate::oms::statement::StatementSpec;
+use crate::oms::serialize::{plan, Serialized};
+use crate::oms::statement::Serialization;
 use crate::progress::ProgressSink;
 use crate::secrets::{scan_entries, Finding};
 
@@ -53,8 +52,10 @@ pub enum SingleFileName {
 /// What to sign and how.
 #[derive(Clone, Debug)]
 pub struct SignOptions {
-    /// The resource digest algorithm (the hashing pass computes both anyway).
+    /// The resource digest algorithm (serialized by files, the hashing pass computes both).
     pub hash: Algorithm,
+    /// One resource per file, or per shard of each file (SHA-256 only).
+    pub serialization: Serialization,
     /// Model-relative paths to leave out (a directory leaves out its subtree).
     pub ignore: Vec<String>,
     /// Follow symlinks that resolve to regular files inside the model.
@@ -71,6 +72,7 @@ impl Default for SignOptions {
     fn default() -> SignOptions {
         SignOptions {
             hash: Algorithm::Sha256,
+            serialization: Serialization::Files,
             ignore: Vec::new(),
             allow_symlinks: false,
             allow_secrets: Vec::new(),
@@ -81,7 +83,8 @@ impl Default for SignOptions {
     }
 }
 
-/// One signed file with both its digests.
+/// One signed file: its size and, serialized by files, both its whole-file digests (shard
+/// signing computes the digests of its shards only).
 #[derive(Clone, Debug)]
 pub struct SignedFile {
     /// Model-relative path (the basename, for a single-file model).
@@ -101,6 +104,8 @@ pub struct Signed {
     pub public_key: PublicKey,
     /// Every file, in resource order.
     pub files: Vec<SignedFile>,
+    /// What the statement lists.
+    pub serialized: Serialized,
 }
 
 /// A file that must not be sealed as it is.
@@ -124,6 +129,10 @@ pub enum SignError {
     Files(Vec<FileError>),
     #[error("nothing to sign: the model has no files")]
     Empty,
+    #[error("nothing to sign: every file is empty, and shard serialization lists no shard for an empty file (sign without --shard-size)")]
+    NoResources,
+    #[error("{0}")]
+    Options(String),
     #[error("signer: {0}")]
     Signer(SignerError),
     #[error("the signer's signature does not verify with the public key it reports")]
@@ -139,6 +148,7 @@ impl HasExit for SignError {
             SignError::Signer(inner) => inner
                 .downcast_ref::<crate::vault::VaultError>()
                 .map_or(Exit::Failure, HasExit::exit),
+            SignError::Options(_) => Exit::Usage,
             _ => Exit::Failure,
         }
     }
@@ -161,99 +171,10 @@ pub fn sign_model_with_progress(
     progress: &dyn ProgressSink,
 ) -> Result<Signed, SignError> {
     let public_key = signer.public_key().map_err(SignError::Signer)?;
-    let mut ignore: Vec<String> = DEFAULT_IGNORE_PATHS.iter().map(|s| s.to_string()).collect();
-    ignore.extend(opts.signature_rel.iter().cloned());
-    ignore.extend(opts.ignore.iter().cloned());
-    ignore.sort();
-    ignore.dedup();
+    let plan = plan(model, opts)?;
 
-    let entries: Vec<Entry> = match &model.single {
-        Some(name) => vec![walk::entry(&model.root, Path::new(name)).map_err(|e| {
-            SignError::Files(vec![FileError::Open {
-                path: model.given.clone(),
-                source: e,
-            }])
-        })?],
-        None => walk(&model.root, &|rel: &Path, _| {
-            rel.to_str()
-                .is_some_and(|r| ignore.iter().any(|i| is_under(r, i)))
-        })?,
-    };
-    if entries.is_empty() {
-        return Err(SignError::Empty);
-    }
-
-    // Policy: names our verifier would refuse, symlinks, special files.
-    let mut refusals = Vec::new();
-    let mut rels: Vec<String> = Vec::new();
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut job = |rel: &str, path: std::path::PathBuf, seen: crate::hash::open::Seen| {
-        rels.push(rel.to_string());
-        jobs.push(Job {
-            path,
-            follow: Follow::No,
-            seen: Some(seen),
-            size: seen.size,
-            algos: AlgoSet::ALL,
-        });
-    };
-    for e in &entries {
-        let shown = display_path(&e.rel);
-        let Some(rel) = e.rel.to_str() else {
-            refusals.push(Refusal {
-                path: shown,
-                reason: "file name is not UTF-8".into(),
-            });
-            continue;
-        };
-        if model.single.is_none() {
-            if let Err(p) = check_rel_path(rel) {
-                refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("file name refused by verifiers: {}", p.describe()),
-                });
-                continue;
-            }
-        }
-        let path = model.root.join(&e.rel);
-        match e.kind {
-            EntryKind::File => job(rel, path, e.seen()),
-            EntryKind::Symlink if !opts.allow_symlinks => refusals.push(Refusal {
-                path: shown,
-                reason:
-                    "is a symbolic link (use --allow-symlinks to follow links inside the model)"
-                        .into(),
-            }),
-            EntryKind::Symlink => match resolve_link(model, e) {
-                LinkTarget::Inside(target, seen) => job(rel, target, seen),
-                LinkTarget::Outside(target) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!(
-                        "symbolic link resolves outside the model, to {}",
-                        display_path(&target)
-                    ),
-                }),
-                LinkTarget::NotFile(kind) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("symbolic link to {kind}, not a regular file"),
-                }),
-                LinkTarget::Broken(why) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("symbolic link cannot be resolved: {why}"),
-                }),
-            },
-            kind => refusals.push(Refusal {
-                path: shown,
-                reason: format!("is {}, not a regular file", kind.describe()),
-            }),
-        }
-    }
-    if !refusals.is_empty() {
-        return Err(SignError::Refused(refusals));
-    }
-
-    // The leak guard.
-    let findings: Vec<Finding> = scan_entries(&model.root, &entries)
+    // The leak guard, before any hashing.
+    let findings: Vec<Finding> = scan_entries(&model.root, plan.entries())
         .into_iter()
         .filter(|f| {
             !f.path
@@ -265,41 +186,10 @@ pub fn sign_model_with_progress(
         return Err(SignError::Secrets(findings));
     }
 
-    // One hashing pass, both algorithms; largest files first to keep every thread busy.
-    progress.start(jobs.iter().map(|j| j.size).sum());
-    let results = hash_jobs(&jobs, &Tuning::default(), &|n| progress.advance(n));
-    let mut files = Vec::with_capacity(jobs.len());
-    let mut errors = Vec::new();
-    for (rel, r) in rels.into_iter().zip(results) {
-        match r {
-            Ok(digests) => files.push(SignedFile { rel, digests }),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(SignError::Files(errors));
-    }
-    files.sort_by(|a, b| opts.order.compare(&a.rel, &b.rel));
-
-    let resources: Vec<(String, [u8; 32])> = files
-        .iter()
-        .map(|f| {
-            let name = match (&model.single, opts.single_file_name) {
-                (Some(_), SingleFileName::Dot) => SINGLE_FILE_NAME.to_string(),
-                _ => f.rel.clone(),
-            };
-            let d = f.digests.get(opts.hash).expect("both digests computed");
-            (name, d.bytes)
-        })
-        .collect();
-    let (payload, root_digest) = StatementSpec {
-        subject_name: &model.name,
-        hash: opts.hash,
-        allow_symlinks: opts.allow_symlinks,
-        ignore_paths: &ignore,
-        resources: &resources,
-    }
-    .to_payload();
+    // One hashing pass: both digests of every file (for the checksum files), largest first to
+    // keep every thread busy; or every shard of every file on every core.
+    let serialized = plan.hash(AlgoSet::ALL, progress)?;
+    let (payload, root_digest) = serialized.payload();
     let to_sign = pae(PAYLOAD_TYPE, &payload);
     let signature = signer.sign(&to_sign).map_err(SignError::Signer)?;
     if public_key.verify(&to_sign, &signature).is_none() {
@@ -313,23 +203,25 @@ pub fn sign_model_with_progress(
         root_digest,
         subject_name: model.name.clone(),
         public_key,
-        files,
+        files: serialized.files.clone(),
+        serialized,
     })
 }
 
-/// A checksum file (`sha256sum` / `b3sum` format) of the signed files.
-pub fn sums(files: &[SignedFile], algorithm: Algorithm) -> Vec<u8> {
+/// A checksum file (`sha256sum` / `b3sum` format) of the signed files; `None` when their
+/// whole-file digests were not computed (shard signing).
+pub fn sums(files: &[SignedFile], algorithm: Algorithm) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for f in files {
         let (name, escaped) = coreutils_escape(f.rel.as_bytes());
         if escaped {
             out.push(b'\\');
         }
-        let d = f.digests.get(algorithm).expect("both digests computed");
+        let d = f.digests.get(algorithm)?;
         out.extend_from_slice(d.hex().as_bytes());
         out.extend_from_slice(b"  ");
         out.extend_from_slice(&name);
         out.push(b'\n');
     }
-    out
+    Some(out)
 }
