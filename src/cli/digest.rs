@@ -18,7 +18,7 @@ use modelseal::oms::statement::Serialization;
 use serde_json::json;
 
 use super::progress_bar::LazyBar;
-use super::sign::{default_signature, sign_error, SerializeArgs};
+use super::sign::{default_signature, print_problems, SerializeArgs};
 use super::{Error, Global, Result};
 
 /// Print a model's OMS root digest (`sha256:HEX`), as `sign` would write it.
@@ -55,7 +55,10 @@ pub fn run(args: DigestArgs, global: &Global) -> Result<Exit> {
     let bar = LazyBar::new(global.progress, args.json);
     let serialized = plan(&model, &opts).and_then(|p| p.hash(AlgoSet::default(), &bar));
     bar.finish();
-    let serialized = serialized.map_err(sign_error)?;
+    let serialized = serialized.map_err(|e| {
+        print_problems(&e);
+        Error::from(e)
+    })?;
     let root = Digest::new(Algorithm::Sha256, serialized.root_digest);
     if args.json {
         print_json(&serialized, opts.order, &root);

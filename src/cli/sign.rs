@@ -11,7 +11,8 @@ use modelseal::model::paths::ResourceOrder;
 use modelseal::model::Model;
 use modelseal::oms::constants::DEFAULT_SIGNATURE_NAME;
 use modelseal::oms::sign::{
-    sign_model_with_progress, sums, PaeSigner, SignError, SignOptions, SingleFileName,
+    sign_model_with_progress, sums, PaeSigner, SerializeError, SignError, SignOptions,
+    SingleFileName,
 };
 use modelseal::oms::statement::Serialization;
 use modelseal::write::{write_atomic, Replace};
@@ -206,14 +207,27 @@ fn write_file(path: &Path, content: &[u8]) -> Result<()> {
     })
 }
 
-/// Print a refusal's lines and turn it into the error to report.
-pub(super) fn sign_error(e: SignError) -> Error {
-    match &e {
-        SignError::Refused(list) => {
+/// Print each refused or unreadable file of a serialization on its own line.
+pub(super) fn print_problems(e: &SerializeError) {
+    match e {
+        SerializeError::Refused(list) => {
             for r in list {
                 eprintln!("modelseal: {}: {}", r.path, r.reason);
             }
         }
+        SerializeError::Files(list) => {
+            for f in list {
+                eprintln!("modelseal: {f}");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Print a refusal's lines and turn it into the error to report.
+fn sign_error(e: SignError) -> Error {
+    match &e {
+        SignError::Serialize(e) => print_problems(e),
         SignError::Secrets(list) => {
             for f in list {
                 let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -227,11 +241,6 @@ pub(super) fn sign_error(e: SignError) -> Error {
                     display_path(&f.path),
                     f.rule
                 );
-            }
-        }
-        SignError::Files(list) => {
-            for f in list {
-                eprintln!("modelseal: {f}");
             }
         }
         _ => {}

@@ -6,18 +6,108 @@
 use std::path::{Path, PathBuf};
 
 use crate::escape::display_path;
+use crate::exit::{Exit, HasExit};
 use crate::hash::batch::{hash_jobs, Job};
 use crate::hash::digest::{AlgoSet, Algorithm, Digest};
 use crate::hash::engine::{FileDigests, Tuning};
 use crate::hash::open::{FileError, Follow, OpenFile, Seen};
 use crate::hash::shards::{hash_shards, shard_ranges, ShardJob};
-use crate::hash::walk::{self, walk, Entry, EntryKind};
+use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
+use crate::model::paths::ResourceOrder;
 use crate::model::paths::{check_rel_path, is_under};
 use crate::model::{resolve_link, LinkTarget, Model};
 use crate::oms::constants::{DEFAULT_IGNORE_PATHS, SINGLE_FILE_NAME};
-use crate::oms::sign::{Refusal, SignError, SignOptions, SignedFile, SingleFileName};
 use crate::oms::statement::{Serialization, StatementSpec, MAX_SHARD_SIZE};
 use crate::progress::ProgressSink;
+
+/// How a single-file model's one resource is named.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SingleFileName {
+    /// `"."`, as the reference `model_signing` writes and requires.
+    #[default]
+    Dot,
+    /// The file's basename, as the spec and the Go port write.
+    Basename,
+}
+
+/// What to sign (or digest) and how.
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    /// The resource digest algorithm (serialized by files, the hashing pass computes both).
+    pub hash: Algorithm,
+    /// One resource per file, or per shard of each file (SHA-256 only).
+    pub serialization: Serialization,
+    /// Model-relative paths to leave out (a directory leaves out its subtree).
+    pub ignore: Vec<String>,
+    /// Follow symlinks that resolve to regular files inside the model.
+    pub allow_symlinks: bool,
+    /// Model-relative files the leak guard lets through on purpose.
+    pub allow_secrets: Vec<String>,
+    pub order: ResourceOrder,
+    pub single_file_name: SingleFileName,
+    /// The signature file's model-relative path, when it is written inside the model.
+    pub signature_rel: Option<String>,
+}
+
+impl Default for SignOptions {
+    fn default() -> SignOptions {
+        SignOptions {
+            hash: Algorithm::Sha256,
+            serialization: Serialization::Files,
+            ignore: Vec::new(),
+            allow_symlinks: false,
+            allow_secrets: Vec::new(),
+            order: ResourceOrder::CodePoint,
+            single_file_name: SingleFileName::Dot,
+            signature_rel: None,
+        }
+    }
+}
+
+/// One signed file: its size and, serialized by files, both its whole-file digests (shard
+/// signing computes the digests of its shards only).
+#[derive(Clone, Debug)]
+pub struct SignedFile {
+    /// Model-relative path (the basename, for a single-file model).
+    pub rel: String,
+    pub digests: FileDigests,
+}
+
+/// A file that must not be sealed as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Model-relative path, escaped for display.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Why a model could not be serialized.
+#[derive(Debug, thiserror::Error)]
+pub enum SerializeError {
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    #[error("{} file{} cannot be signed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Refused(Vec<Refusal>),
+    #[error("{} file{} could not be hashed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Files(Vec<FileError>),
+    #[error("nothing to sign: the model has no files")]
+    Empty,
+    #[error("nothing to sign: every file is empty, and shard serialization lists no shard for an empty file (sign without --shard-size)")]
+    NoResources,
+    /// Options no model makes right (shards of BLAKE3, a shard size out of range).
+    #[error("{0}")]
+    Options(String),
+}
+
+impl HasExit for SerializeError {
+    /// Bad options are a usage error (2); anything about the model fails (1).
+    fn exit(&self) -> Exit {
+        match self {
+            SerializeError::Options(_) => Exit::Usage,
+            _ => Exit::Failure,
+        }
+    }
+}
 
 /// One resource of the statement: a file, or a byte range of one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,10 +176,10 @@ pub struct Plan<'m> {
 
 /// Check the options: shards are SHA-256 only (as in the reference: BLAKE3 is parallel
 /// within a file already) and of a size the statement can carry exactly.
-fn check_options(opts: &SignOptions) -> Result<(), SignError> {
+fn check_options(opts: &SignOptions) -> Result<(), SerializeError> {
     if let Serialization::Shards { shard_size } = opts.serialization {
         if opts.hash != Algorithm::Sha256 {
-            return Err(SignError::Options(
+            return Err(SerializeError::Options(
                 "shard serialization is SHA-256 only: BLAKE3 hashes one file on every core \
                  already (the reference does not shard BLAKE3 either); drop --shard-size or \
                  use --hash sha256"
@@ -97,7 +187,7 @@ fn check_options(opts: &SignOptions) -> Result<(), SignError> {
             ));
         }
         if !(1..=MAX_SHARD_SIZE).contains(&shard_size) {
-            return Err(SignError::Options(format!(
+            return Err(SerializeError::Options(format!(
                 "shard size {shard_size} is out of range: 1 to {MAX_SHARD_SIZE} bytes"
             )));
         }
@@ -107,7 +197,7 @@ fn check_options(opts: &SignOptions) -> Result<(), SignError> {
 
 /// Walk `model` and check every entry: names a verifier would refuse, symbolic links, special
 /// files; for shards, names with `:` (the reference splits shard names at every `:`).
-pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, SignError> {
+pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, SerializeError> {
     check_options(opts)?;
     let mut ignore: Vec<String> = DEFAULT_IGNORE_PATHS.iter().map(|s| s.to_string()).collect();
     ignore.extend(opts.signature_rel.iter().cloned());
@@ -117,7 +207,7 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, SignEr
 
     let entries: Vec<Entry> = match &model.single {
         Some(name) => vec![walk::entry(&model.root, Path::new(name)).map_err(|e| {
-            SignError::Files(vec![FileError::Open {
+            SerializeError::Files(vec![FileError::Open {
                 path: model.given.clone(),
                 source: e,
             }])
@@ -128,7 +218,7 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, SignEr
         })?,
     };
     if entries.is_empty() {
-        return Err(SignError::Empty);
+        return Err(SerializeError::Empty);
     }
 
     let sharded = matches!(opts.serialization, Serialization::Shards { .. });
@@ -200,7 +290,7 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, SignEr
         });
     }
     if !refusals.is_empty() {
-        return Err(SignError::Refused(refusals));
+        return Err(SerializeError::Refused(refusals));
     }
     files.sort_by(|a, b| opts.order.compare(&a.rel, &b.rel));
     Ok(Plan {
@@ -225,7 +315,7 @@ impl Plan<'_> {
         self,
         algos: AlgoSet,
         progress: &dyn ProgressSink,
-    ) -> Result<Serialized, SignError> {
+    ) -> Result<Serialized, SerializeError> {
         progress.start(self.files.iter().map(|f| f.seen.size).sum());
         let advance = |n| progress.advance(n);
         let (files, resources) = match self.opts.serialization {
@@ -233,7 +323,7 @@ impl Plan<'_> {
             Serialization::Shards { shard_size } => self.by_shards(shard_size, &advance)?,
         };
         if resources.is_empty() {
-            return Err(SignError::NoResources);
+            return Err(SerializeError::NoResources);
         }
         let root_digest =
             crate::oms::statement::root_digest(resources.iter().map(|r| &r.digest.bytes[..]));
@@ -261,7 +351,7 @@ impl Plan<'_> {
         &self,
         algos: AlgoSet,
         advance: &(dyn Fn(u64) + Sync),
-    ) -> Result<(Vec<SignedFile>, Vec<Resource>), SignError> {
+    ) -> Result<(Vec<SignedFile>, Vec<Resource>), SerializeError> {
         let jobs: Vec<Job> = self
             .files
             .iter()
@@ -299,7 +389,7 @@ impl Plan<'_> {
             }
         }
         if !errors.is_empty() {
-            return Err(SignError::Files(errors));
+            return Err(SerializeError::Files(errors));
         }
         Ok((files, resources))
     }
@@ -308,7 +398,7 @@ impl Plan<'_> {
         &self,
         shard_size: u64,
         advance: &(dyn Fn(u64) + Sync),
-    ) -> Result<(Vec<SignedFile>, Vec<Resource>), SignError> {
+    ) -> Result<(Vec<SignedFile>, Vec<Resource>), SerializeError> {
         let mut errors = Vec::new();
         let mut opened = Vec::new();
         let mut owners = Vec::new();
@@ -345,7 +435,7 @@ impl Plan<'_> {
             }
         }
         if !errors.is_empty() {
-            return Err(SignError::Files(errors));
+            return Err(SerializeError::Files(errors));
         }
         let mut files = Vec::with_capacity(self.files.len());
         let mut resources = Vec::new();

@@ -5,18 +5,15 @@
 use crate::escape::coreutils_escape;
 use crate::exit::{Exit, HasExit};
 use crate::hash::digest::{AlgoSet, Algorithm};
-use crate::hash::engine::FileDigests;
-use crate::hash::open::FileError;
-use crate::hash::walk::WalkError;
 use crate::keys::{PrivateKey, PublicKey};
-use crate::model::paths::ResourceOrder;
 use crate::model::Model;
 use crate::oms::constants::PAYLOAD_TYPE;
 use crate::oms::dsse::pae;
 use crate::oms::serialize::{plan, Serialized};
-use crate::oms::statement::Serialization;
 use crate::progress::ProgressSink;
 use crate::secrets::{scan_entries, Finding};
+
+pub use crate::oms::serialize::{Refusal, SerializeError, SignOptions, SignedFile, SingleFileName};
 
 /// An error from a signer backend (a Vault error, for example); the caller may downcast it.
 pub type SignerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -39,59 +36,6 @@ impl PaeSigner for PrivateKey {
     }
 }
 
-/// How a single-file model's one resource is named.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SingleFileName {
-    /// `"."`, as the reference `model_signing` writes and requires.
-    #[default]
-    Dot,
-    /// The file's basename, as the spec and the Go port write.
-    Basename,
-}
-
-/// What to sign and how.
-#[derive(Clone, Debug)]
-pub struct SignOptions {
-    /// The resource digest algorithm (serialized by files, the hashing pass computes both).
-    pub hash: Algorithm,
-    /// One resource per file, or per shard of each file (SHA-256 only).
-    pub serialization: Serialization,
-    /// Model-relative paths to leave out (a directory leaves out its subtree).
-    pub ignore: Vec<String>,
-    /// Follow symlinks that resolve to regular files inside the model.
-    pub allow_symlinks: bool,
-    /// Model-relative files the leak guard lets through on purpose.
-    pub allow_secrets: Vec<String>,
-    pub order: ResourceOrder,
-    pub single_file_name: SingleFileName,
-    /// The signature file's model-relative path, when it is written inside the model.
-    pub signature_rel: Option<String>,
-}
-
-impl Default for SignOptions {
-    fn default() -> SignOptions {
-        SignOptions {
-            hash: Algorithm::Sha256,
-            serialization: Serialization::Files,
-            ignore: Vec::new(),
-            allow_symlinks: false,
-            allow_secrets: Vec::new(),
-            order: ResourceOrder::CodePoint,
-            single_file_name: SingleFileName::Dot,
-            signature_rel: None,
-        }
-    }
-}
-
-/// One signed file: its size and, serialized by files, both its whole-file digests (shard
-/// signing computes the digests of its shards only).
-#[derive(Clone, Debug)]
-pub struct SignedFile {
-    /// Model-relative path (the basename, for a single-file model).
-    pub rel: String,
-    pub digests: FileDigests,
-}
-
 /// A signed model.
 #[derive(Debug)]
 pub struct Signed {
@@ -108,31 +52,14 @@ pub struct Signed {
     pub serialized: Serialized,
 }
 
-/// A file that must not be sealed as it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// Model-relative path, escaped for display.
-    pub path: String,
-    pub reason: String,
-}
-
 /// Why a model was not signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The model could not be walked, checked or hashed (see [`SerializeError`]).
     #[error(transparent)]
-    Walk(#[from] WalkError),
-    #[error("{} file{} cannot be signed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Refused(Vec<Refusal>),
+    Serialize(#[from] SerializeError),
     #[error("refusing to sign: {} file{} look{} like private keys or credentials (use --allow-secret REL for one you mean to publish)", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" })]
     Secrets(Vec<Finding>),
-    #[error("{} file{} could not be hashed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Files(Vec<FileError>),
-    #[error("nothing to sign: the model has no files")]
-    Empty,
-    #[error("nothing to sign: every file is empty, and shard serialization lists no shard for an empty file (sign without --shard-size)")]
-    NoResources,
-    #[error("{0}")]
-    Options(String),
     #[error("signer: {0}")]
     Signer(SignerError),
     #[error("the signer's signature does not verify with the public key it reports")]
@@ -148,7 +75,7 @@ impl HasExit for SignError {
             SignError::Signer(inner) => inner
                 .downcast_ref::<crate::vault::VaultError>()
                 .map_or(Exit::Failure, HasExit::exit),
-            SignError::Options(_) => Exit::Usage,
+            SignError::Serialize(e) => e.exit(),
             _ => Exit::Failure,
         }
     }
