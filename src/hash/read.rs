@@ -22,6 +22,9 @@ const BUFFERS: usize = 4;
 /// How far ahead of the reader the kernel is asked to read, once the file proved not to be
 /// in the page cache: enough to keep a disk busy while a chunk is hashed.
 const READ_AHEAD: u64 = 64 << 20;
+/// One read-ahead request: what the kernel reads per call at least (it caps a request at the
+/// device's read-ahead size, 128 KiB to 8 MiB, and works in 2 MiB pieces).
+const ADVICE_STEP: u64 = 2 << 20;
 
 /// A regular file read with positioned reads from `pos` on. Holes (of a sparse file) come
 /// back as zeros without a read, and the bytes ahead are asked for early when the file is cold
@@ -55,6 +58,8 @@ pub(crate) struct ReadAhead<'a> {
     size: u64,
     /// Whether non-blocking reads can tell a cold file here.
     probe: bool,
+    /// A read would have blocked: from now on, read-ahead is asked for before it is needed.
+    cold: bool,
     /// Read-ahead was asked for up to here.
     advised: u64,
 }
@@ -65,13 +70,18 @@ impl<'a> ReadAhead<'a> {
             file,
             size,
             probe: true,
+            cold: false,
             advised: 0,
         }
     }
 
     /// Read at `pos`: without blocking when the bytes are cached; otherwise ask for the bytes
-    /// ahead, then wait for these.
+    /// ahead, then wait for these. Once the file proved cold, the next bytes are asked for
+    /// whenever half of what was asked has been read.
     pub(crate) fn read_at(&mut self, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+        if self.cold {
+            self.advise(pos, READ_AHEAD);
+        }
         if self.probe {
             match rustix::io::preadv2(
                 self.file,
@@ -80,7 +90,7 @@ impl<'a> ReadAhead<'a> {
                 ReadWriteFlags::NOWAIT,
             ) {
                 Ok(n) => return Ok(n),
-                Err(Errno::AGAIN) => self.advise(pos),
+                Err(Errno::AGAIN) => self.advise(pos, READ_AHEAD),
                 Err(Errno::INTR) => {}
                 // Not supported here (an old kernel, a file system without it): plain reads.
                 Err(Errno::OPNOTSUPP | Errno::INVAL | Errno::NOSYS) => self.probe = false,
@@ -90,38 +100,47 @@ impl<'a> ReadAhead<'a> {
         self.file.read_at(buf, pos)
     }
 
-    /// About to map `len` bytes at `pos`: if they are not cached, ask for them and the bytes
-    /// ahead, so that hashing this window overlaps reading the next ones.
+    /// About to map the window of `len` bytes at `pos`: if the next window is not cached, ask
+    /// for it, so that hashing this window overlaps reading the next one.
     pub(crate) fn before(&mut self, pos: u64, len: u64) {
-        if !self.probe || pos + len <= self.advised {
+        let through = pos.saturating_add(2 * len).min(self.size);
+        if !self.probe || through <= self.advised {
+            return;
+        }
+        let ahead = READ_AHEAD.max(2 * len);
+        if self.cold {
+            self.advise(pos, ahead);
             return;
         }
         let mut byte = [0u8; 1];
-        let at = (pos + len).min(self.size).saturating_sub(1).max(pos);
+        let at = through.saturating_sub(1).max(pos);
         match rustix::io::preadv2(
             self.file,
             &mut [IoSliceMut::new(&mut byte)],
             at,
             ReadWriteFlags::NOWAIT,
         ) {
-            Err(Errno::AGAIN) => self.advise(pos),
+            Err(Errno::AGAIN) => self.advise(pos, ahead),
             Err(Errno::OPNOTSUPP | Errno::INVAL | Errno::NOSYS) => self.probe = false,
             _ => {}
         }
     }
 
-    /// Ask the kernel to read up to [`READ_AHEAD`] bytes from `pos` (a hint: errors are
-    /// ignored). Asked again only once half the window was consumed.
-    fn advise(&mut self, pos: u64) {
+    /// Ask the kernel to read the `ahead` bytes from `pos` (a hint: errors are ignored); asked
+    /// again only once half of it was consumed.
+    fn advise(&mut self, pos: u64, ahead: u64) {
+        self.cold = true;
         let from = self.advised.max(pos);
-        let to = pos.saturating_add(READ_AHEAD).min(self.size);
-        if to > from && (to - from >= READ_AHEAD / 2 || to == self.size) {
-            let _ = rustix::fs::fadvise(
-                self.file,
-                from,
-                NonZeroU64::new(to - from),
-                Advice::WillNeed,
-            );
+        let to = pos.saturating_add(ahead).min(self.size);
+        if to > from && (to - from >= ahead / 2 || to == self.size) {
+            // The kernel reads at most its read-ahead size (or the device's request size) per
+            // call, whatever the length asked: ask in steps it takes whole.
+            let mut at = from;
+            while at < to {
+                let step = (to - at).min(ADVICE_STEP);
+                let _ = rustix::fs::fadvise(self.file, at, NonZeroU64::new(step), Advice::WillNeed);
+                at += step;
+            }
             self.advised = to;
         }
     }
@@ -388,6 +407,50 @@ mod tests {
         let read = thread_rchar() - before;
         assert_eq!(got.unwrap().size, size);
         assert!(read < 8 << 20, "{read} bytes were read for 64 KiB of data");
+    }
+
+    /// Bytes of `path` in the page cache, as util-linux `fincore` counts them (asking with a
+    /// read, even a non-blocking one, would itself start reading ahead).
+    fn cached_bytes(path: &std::path::Path) -> u64 {
+        let out = std::process::Command::new("fincore")
+            .args(["--bytes", "--noheadings", "--output", "RES"])
+            .arg(path)
+            .output()
+            .expect("fincore (util-linux, which scripts/test installs) runs");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    /// Reading the start of a cold file asks for the next 64 MiB at once: soon after the first
+    /// chunk, more than 40 MiB of it are cached, far more than the kernel's own read-ahead
+    /// fetches for one read.
+    #[test]
+    fn a_cold_file_is_read_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let size = 96u64 << 20;
+        std::fs::write(&path, vec![1u8; size as usize]).unwrap();
+        let f = File::open(&path).unwrap();
+        f.sync_all().unwrap();
+        rustix::fs::fadvise(&f, 0, None, Advice::DontNeed).unwrap();
+        assert!(
+            cached_bytes(&path) < 1 << 20,
+            "the file could not be evicted from the page cache here: the test cannot run"
+        );
+        let mut r = FileReader::new(&f, size, 0);
+        let mut buf = vec![0u8; 4 << 20];
+        read_full(&mut r, &mut buf).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let cached = cached_bytes(&path);
+            if cached > 40 << 20 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {cached} bytes were read ahead within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     #[test]
