@@ -5,8 +5,8 @@
 //! How the work is split: every shard of every file is one task on the current rayon pool
 //! (`with_max_len(1)`: each task is stolen on its own), longest first so the short tail shards
 //! fill the gaps at the end. A task reads its range with positioned reads (`pread`, no shared
-//! file offset, no lock) into its own 256 KiB buffer (it stays in the core's L2 cache between
-//! the copy and the hash) and hashes it; results are collected by index, so nothing is shared
+//! file offset, no lock) into its own 64 KiB buffer (it stays in the core's cache between
+//! the copy and the hash; see `engine::SHA256_CHUNK`) and hashes it; results are collected by index, so nothing is shared
 //! between tasks but the read-only file descriptors and a relaxed atomic progress counter
 //! (touched once per 8 MiB). Memory is one buffer per busy thread, whatever the sizes.
 //!
@@ -27,7 +27,7 @@ use crate::hash::open::{FileError, OpenFile};
 use crate::hash::read::{read_full, FileReader};
 
 /// Read buffer of one shard task.
-const BUFFER: u64 = 256 << 10;
+const BUFFER: u64 = crate::hash::engine::SHA256_CHUNK as u64;
 /// Progress is reported in steps of this many bytes (and at the end of each shard).
 const PROGRESS_STEP: u64 = 8 << 20;
 
