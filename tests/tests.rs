@@ -9,6 +9,7 @@ mod interop;
 mod kit;
 mod properties;
 mod scan;
+mod shards;
 mod sign;
 mod signature_vectors;
 mod special;

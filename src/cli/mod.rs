@@ -2,6 +2,7 @@
 //! `report` are what `verify` and `guard` share.
 
 mod check;
+mod digest;
 mod error;
 mod guard;
 mod hash;
@@ -12,6 +13,7 @@ mod progress_bar;
 mod report;
 mod scan;
 mod sign;
+mod size;
 mod sources;
 mod vault;
 mod verify;
@@ -53,6 +55,8 @@ pub enum Command {
     Keygen(keygen::KeygenArgs),
     /// Sign a model (directory or file) into an OpenSSF Model Signing bundle.
     Sign(sign::SignArgs),
+    /// Print a model's OMS root digest, exactly as `sign` would write it, without signing.
+    Digest(digest::DigestArgs),
     /// Verify a model against a signed bundle or an expected digest.
     Verify(verify::VerifyArgs),
     /// Verify any Sigstore bundle (a signature or an in-toto attestation) for a file or a digest.
@@ -147,6 +151,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             Command::Check(args) => check::run(args, &global),
             Command::Keygen(args) => keygen::run(args),
             Command::Sign(args) => sign::run(args, &global),
+            Command::Digest(args) => digest::run(args, &global),
             Command::Verify(args) => verify::run(args, &global),
             Command::VerifyBlob(args) => verify_blob::run(args),
             Command::Vault(args) => vault::run(args),

@@ -12,13 +12,16 @@ use modelseal::model::paths::ResourceOrder;
 use modelseal::model::Model;
 use modelseal::oms::constants::DEFAULT_SIGNATURE_NAME;
 use modelseal::oms::sign::{
-    certificate_chain, sign_model_with_progress, sums, PaeSigner, SignError, SignOptions,
-    SingleFileName,
+    certificate_chain, sign_model_with_progress, sums, PaeSigner, SerializeError, SignError,
+    SignOptions, SingleFileName,
 };
+use modelseal::oms::statement::Serialization;
 use modelseal::write::{write_atomic, Replace};
 
 use super::output::{note, say};
 use super::progress_bar::LazyBar;
+use super::report::plural;
+use super::size::parse_size;
 use super::{Context, Error, Global, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -33,6 +36,102 @@ pub enum OrderArg {
     CodePoint,
     /// Path component by component (the Python reference).
     Components,
+}
+
+/// How a model is serialized into its statement: what `sign` and `digest` share, so that
+/// `digest` prints exactly the root digest `sign` writes with the same flags.
+#[derive(clap::Args)]
+pub struct SerializeArgs {
+    /// Resource digest algorithm: sha256 interoperates, blake3 verifies fastest.
+    #[arg(long, value_enum, default_value_t = HashArg::Sha256)]
+    pub hash: HashArg,
+    /// Serialize by shards (model_signing's shard mode): one SHA-256 per BYTES of each file,
+    /// so that one large file is hashed on every core. Units: KiB, MiB, GiB, TiB (or kB, MB,
+    /// GB, TB). Given alone: 64MiB. SHA-256 only.
+    #[arg(long, value_name = "BYTES", num_args = 0..=1, default_missing_value = DEFAULT_SHARD_SIZE_ARG, value_parser = parse_size)]
+    pub shard_size: Option<u64>,
+    /// Leave a model-relative path out (a directory leaves out its subtree). Repeatable.
+    #[arg(long, value_name = "REL")]
+    pub ignore: Vec<PathBuf>,
+    /// Follow symlinks that resolve to regular files inside the model.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+    /// Resource order (default: components for ECDSA keys, as model_signing lists them;
+    /// code-point otherwise).
+    #[arg(long, value_enum)]
+    pub order: Option<OrderArg>,
+}
+
+/// `--shard-size` given without a value (see README "Performance" for why).
+const DEFAULT_SHARD_SIZE_ARG: &str = "64MiB";
+
+impl SerializeArgs {
+    /// Refuse what no model makes right, before any key is loaded or passphrase asked.
+    pub fn check(&self) -> Result<()> {
+        if self.shard_size.is_some() && self.hash == HashArg::Blake3 {
+            return Err(Error::usage(
+                "--shard-size is SHA-256 only: BLAKE3 hashes one file on every core already \
+                 (the reference does not shard BLAKE3 either); drop --shard-size or use --hash sha256",
+            ));
+        }
+        if self.shard_size == Some(0) {
+            return Err(Error::usage("--shard-size must be at least 1 byte"));
+        }
+        Ok(())
+    }
+
+    /// The options for `model` signed into `signature` (left out of the model when it lies
+    /// inside), resources ordered for `key_type` unless `--order` says otherwise.
+    pub fn options(
+        &self,
+        model: &Model,
+        key_type: KeyType,
+        signature: &Path,
+    ) -> Result<SignOptions> {
+        self.check()?;
+        let mut opts = SignOptions {
+            hash: match self.hash {
+                HashArg::Sha256 => Algorithm::Sha256,
+                HashArg::Blake3 => Algorithm::Blake3,
+            },
+            serialization: match self.shard_size {
+                None => Serialization::Files,
+                Some(shard_size) => Serialization::Shards { shard_size },
+            },
+            allow_symlinks: self.allow_symlinks,
+            order: match self.order {
+                Some(OrderArg::CodePoint) => ResourceOrder::CodePoint,
+                Some(OrderArg::Components) => ResourceOrder::Components,
+                None if key_type == KeyType::Ed25519 => ResourceOrder::CodePoint,
+                None => ResourceOrder::Components,
+            },
+            single_file_name: SingleFileName::Dot,
+            signature_rel: None,
+            ignore: Vec::new(),
+            allow_secrets: Vec::new(),
+            certificates: None,
+        };
+        if model.single.is_none() {
+            opts.signature_rel = model.location(signature);
+            for p in &self.ignore {
+                opts.ignore.push(inside(model, "--ignore", p)?);
+            }
+        } else if !self.ignore.is_empty() {
+            return Err(Error::usage("--ignore needs a directory model"));
+        }
+        Ok(opts)
+    }
+}
+
+/// Where `sign` writes a model's bundle unless told: `model.sig` in the model directory, or
+/// beside a single file.
+pub fn default_signature(model: &Model) -> PathBuf {
+    let dir = if model.single.is_some() {
+        &model.canonical_root
+    } else {
+        &model.root
+    };
+    dir.join(DEFAULT_SIGNATURE_NAME)
 }
 
 #[derive(clap::Args)]
@@ -54,25 +153,15 @@ pub struct SignArgs {
     /// Where to write the bundle (default: model.sig in the model directory, or beside a file).
     #[arg(long, short = 'o', value_name = "SIG")]
     pub output: Option<PathBuf>,
-    /// Resource digest algorithm: sha256 interoperates, blake3 verifies fastest.
-    #[arg(long, value_enum, default_value_t = HashArg::Sha256)]
-    pub hash: HashArg,
-    /// Leave a model-relative path out (a directory leaves out its subtree). Repeatable.
-    #[arg(long, value_name = "REL")]
-    pub ignore: Vec<PathBuf>,
-    /// Follow symlinks that resolve to regular files inside the model.
-    #[arg(long)]
-    pub allow_symlinks: bool,
-    /// Also write SHA256SUMS and B3SUMS (from the same hashing pass) into DIR.
-    #[arg(long, value_name = "DIR")]
+    #[command(flatten)]
+    pub serialize: SerializeArgs,
+    /// Also write SHA256SUMS and B3SUMS (from the same hashing pass) into DIR (not with
+    /// --shard-size, which computes no whole-file digest).
+    #[arg(long, value_name = "DIR", conflicts_with = "shard_size")]
     pub sums: Option<PathBuf>,
     /// Let the leak guard pass this model-relative file on purpose. Repeatable.
     #[arg(long, value_name = "REL")]
     pub allow_secret: Vec<PathBuf>,
-    /// Resource order (default: components for ECDSA keys, as model_signing lists them;
-    /// code-point otherwise).
-    #[arg(long, value_enum)]
-    pub order: Option<OrderArg>,
     /// Read the key passphrase from the first line of FILE (else MODELSEAL_PASSPHRASE, else a prompt).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
@@ -129,14 +218,27 @@ fn write_file(path: &Path, content: &[u8]) -> Result<()> {
     })
 }
 
-/// Print a refusal's lines and turn it into the error to report.
-fn sign_error(e: SignError) -> Error {
-    match &e {
-        SignError::Refused(list) => {
+/// Print each refused or unreadable file of a serialization on its own line.
+pub(super) fn print_problems(e: &SerializeError) {
+    match e {
+        SerializeError::Refused(list) => {
             for r in list {
                 note(format_args!("{}: {}", r.path, r.reason));
             }
         }
+        SerializeError::Files(list) => {
+            for f in list {
+                note(f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Print a refusal's lines and turn it into the error to report.
+fn sign_error(e: SignError) -> Error {
+    match &e {
+        SignError::Serialize(e) => print_problems(e),
         SignError::Secrets(list) => {
             for f in list {
                 let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -150,11 +252,6 @@ fn sign_error(e: SignError) -> Error {
                     display_path(&f.path),
                     f.rule
                 ));
-            }
-        }
-        SignError::Files(list) => {
-            for f in list {
-                note(f);
             }
         }
         _ => {}
@@ -176,40 +273,12 @@ fn sign_with(
         .map_err(SignError::Signer)
         .map_err(sign_error)?
         .key_type();
-    let output = args.output.clone().unwrap_or_else(|| {
-        let dir = if model.single.is_some() {
-            model.canonical_root.clone()
-        } else {
-            model.root.clone()
-        };
-        dir.join(DEFAULT_SIGNATURE_NAME)
-    });
-    let mut opts = SignOptions {
-        hash: match args.hash {
-            HashArg::Sha256 => Algorithm::Sha256,
-            HashArg::Blake3 => Algorithm::Blake3,
-        },
-        allow_symlinks: args.allow_symlinks,
-        order: match args.order {
-            Some(OrderArg::CodePoint) => ResourceOrder::CodePoint,
-            Some(OrderArg::Components) => ResourceOrder::Components,
-            None if key_type == KeyType::Ed25519 => ResourceOrder::CodePoint,
-            None => ResourceOrder::Components,
-        },
-        single_file_name: SingleFileName::Dot,
-        signature_rel: None,
-        certificates,
-        ignore: Vec::new(),
-        allow_secrets: Vec::new(),
-    };
-    if model.single.is_none() {
-        opts.signature_rel = model.location(&output);
-        for p in &args.ignore {
-            opts.ignore.push(inside(&model, "--ignore", p)?);
-        }
-    } else if !args.ignore.is_empty() {
-        return Err(Error::usage("--ignore needs a directory model"));
-    }
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_signature(&model));
+    let mut opts = args.serialize.options(&model, key_type, &output)?;
+    opts.certificates = certificates;
     for p in &args.allow_secret {
         opts.allow_secrets
             .push(inside(&model, "--allow-secret", p)?);
@@ -237,17 +306,30 @@ fn sign_with(
     bar.finish();
     let signed = signed.map_err(sign_error)?;
     if let Some(dir) = &args.sums {
-        write_file(
-            &dir.join("SHA256SUMS"),
-            &sums(&signed.files, Algorithm::Sha256),
-        )?;
-        write_file(&dir.join("B3SUMS"), &sums(&signed.files, Algorithm::Blake3))?;
+        for (name, algorithm) in [
+            ("SHA256SUMS", Algorithm::Sha256),
+            ("B3SUMS", Algorithm::Blake3),
+        ] {
+            let text = sums(&signed.files, algorithm)
+                .ok_or_else(|| Error::usage("--sums needs whole-file digests"))?;
+            write_file(&dir.join(name), &text)?;
+        }
     }
     write_file(&output, &signed.bundle)?;
+    let shards = match signed.serialized.serialization {
+        Serialization::Files => String::new(),
+        Serialization::Shards { .. } => format!(
+            " ({} of {} bytes)",
+            plural(signed.serialized.resources.len(), "shard", "shards"),
+            match signed.serialized.serialization {
+                Serialization::Shards { shard_size } => shard_size,
+                Serialization::Files => unreachable!("matched above"),
+            }
+        ),
+    };
     say(format_args!(
-        "signed {} file{} of {} with {} key {}",
-        signed.files.len(),
-        if signed.files.len() == 1 { "" } else { "s" },
+        "signed {}{shards} of {} with {} key {}",
+        plural(signed.files.len(), "file", "files"),
         display_path(&args.model),
         signed.public_key.key_type(),
         signed.public_key.hint()
@@ -268,6 +350,7 @@ fn sign_with(
 }
 
 pub fn run(args: SignArgs, global: &Global) -> Result<Exit> {
+    args.serialize.check()?;
     if let Some(name) = &args.vault_transit {
         let vault = args.vault_conn.connect()?;
         let key = modelseal::vault::TransitKey {

@@ -1,24 +1,20 @@
 //! Signing a model: walk it, refuse what must not be sealed, hash every file once (SHA-256 and
-//! BLAKE3 together), build the statement, sign its PAE, and return the bundle.
+//! BLAKE3 together; or the SHA-256 of every shard), build the statement, sign its PAE, and
+//! return the bundle. Walking, hashing and listing are `serialize.rs`, shared with `digest`.
 
-use std::path::Path;
-
-use crate::escape::{coreutils_escape, display_path};
+use crate::escape::coreutils_escape;
 use crate::exit::{Exit, HasExit};
-use crate::hash::batch::{hash_jobs, Job};
 use crate::hash::digest::{AlgoSet, Algorithm};
-use crate::hash::engine::{FileDigests, Tuning};
-use crate::hash::open::{FileError, Follow};
-use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
 use crate::keys::{PrivateKey, PublicKey};
-use crate::model::paths::{check_rel_path, is_under, ResourceOrder};
-use crate::model::{resolve_link, LinkTarget, Model};
+use crate::model::Model;
 use crate::oms::bundle::{write_bundle_with, SignerMaterial};
-use crate::oms::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME};
+use crate::oms::constants::PAYLOAD_TYPE;
 use crate::oms::dsse::pae;
-use crate::oms::statement::StatementSpec;
+use crate::oms::serialize::{plan, Serialized};
 use crate::progress::ProgressSink;
 use crate::secrets::{scan_entries, Finding};
+
+pub use crate::oms::serialize::{Refusal, SerializeError, SignOptions, SignedFile, SingleFileName};
 
 /// An error from a signer backend (a Vault error, for example); the caller may downcast it.
 pub type SignerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -41,59 +37,6 @@ impl PaeSigner for PrivateKey {
     }
 }
 
-/// How a single-file model's one resource is named.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SingleFileName {
-    /// `"."`, as the reference `model_signing` writes and requires.
-    #[default]
-    Dot,
-    /// The file's basename, as the spec and the Go port write.
-    Basename,
-}
-
-/// What to sign and how.
-#[derive(Clone, Debug)]
-pub struct SignOptions {
-    /// The resource digest algorithm (the hashing pass computes both anyway).
-    pub hash: Algorithm,
-    /// Model-relative paths to leave out (a directory leaves out its subtree).
-    pub ignore: Vec<String>,
-    /// Follow symlinks that resolve to regular files inside the model.
-    pub allow_symlinks: bool,
-    /// Model-relative files the leak guard lets through on purpose.
-    pub allow_secrets: Vec<String>,
-    pub order: ResourceOrder,
-    pub single_file_name: SingleFileName,
-    /// The signature file's model-relative path, when it is written inside the model.
-    pub signature_rel: Option<String>,
-    /// Certificate mode: the signing certificate and its chain (DER, leaf first), written in
-    /// the bundle instead of the key's hint. See [`certificate_chain`].
-    pub certificates: Option<Vec<Vec<u8>>>,
-}
-
-impl Default for SignOptions {
-    fn default() -> SignOptions {
-        SignOptions {
-            hash: Algorithm::Sha256,
-            ignore: Vec::new(),
-            allow_symlinks: false,
-            allow_secrets: Vec::new(),
-            order: ResourceOrder::CodePoint,
-            single_file_name: SingleFileName::Dot,
-            signature_rel: None,
-            certificates: None,
-        }
-    }
-}
-
-/// One signed file with both its digests.
-#[derive(Clone, Debug)]
-pub struct SignedFile {
-    /// Model-relative path (the basename, for a single-file model).
-    pub rel: String,
-    pub digests: FileDigests,
-}
-
 /// A signed model.
 #[derive(Debug)]
 pub struct Signed {
@@ -106,29 +49,18 @@ pub struct Signed {
     pub public_key: PublicKey,
     /// Every file, in resource order.
     pub files: Vec<SignedFile>,
-}
-
-/// A file that must not be sealed as it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// Model-relative path, escaped for display.
-    pub path: String,
-    pub reason: String,
+    /// What the statement lists.
+    pub serialized: Serialized,
 }
 
 /// Why a model was not signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The model could not be walked, checked or hashed (see [`SerializeError`]).
     #[error(transparent)]
-    Walk(#[from] WalkError),
-    #[error("{} file{} cannot be signed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Refused(Vec<Refusal>),
+    Serialize(#[from] SerializeError),
     #[error("refusing to sign: {} file{} look{} like private keys or credentials (use --allow-secret REL for one you mean to publish)", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" })]
     Secrets(Vec<Finding>),
-    #[error("{} file{} could not be hashed", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Files(Vec<FileError>),
-    #[error("nothing to sign: the model has no files")]
-    Empty,
     #[error("signer: {0}")]
     Signer(SignerError),
     #[error("the signer's signature does not verify with the public key it reports")]
@@ -148,6 +80,7 @@ impl HasExit for SignError {
                 .map_or(Exit::Failure, HasExit::exit),
             // The certificates the user gave do not fit the key: a usage error.
             SignError::Certificate(_) => Exit::Usage,
+            SignError::Serialize(e) => e.exit(),
             _ => Exit::Failure,
         }
     }
@@ -210,99 +143,10 @@ pub fn sign_model_with_progress(
     progress: &dyn ProgressSink,
 ) -> Result<Signed, SignError> {
     let public_key = signer.public_key().map_err(SignError::Signer)?;
-    let mut ignore: Vec<String> = DEFAULT_IGNORE_PATHS.iter().map(|s| s.to_string()).collect();
-    ignore.extend(opts.signature_rel.iter().cloned());
-    ignore.extend(opts.ignore.iter().cloned());
-    ignore.sort();
-    ignore.dedup();
+    let plan = plan(model, opts)?;
 
-    let entries: Vec<Entry> = match &model.single {
-        Some(name) => vec![walk::entry(&model.root, Path::new(name)).map_err(|e| {
-            SignError::Files(vec![FileError::Open {
-                path: model.given.clone(),
-                source: e,
-            }])
-        })?],
-        None => walk(&model.root, &|rel: &Path, _| {
-            rel.to_str()
-                .is_some_and(|r| ignore.iter().any(|i| is_under(r, i)))
-        })?,
-    };
-    if entries.is_empty() {
-        return Err(SignError::Empty);
-    }
-
-    // Policy: names our verifier would refuse, symlinks, special files.
-    let mut refusals = Vec::new();
-    let mut rels: Vec<String> = Vec::new();
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut job = |rel: &str, path: std::path::PathBuf, seen: crate::hash::open::Seen| {
-        rels.push(rel.to_string());
-        jobs.push(Job {
-            path,
-            follow: Follow::No,
-            seen: Some(seen),
-            size: seen.size,
-            algos: AlgoSet::ALL,
-        });
-    };
-    for e in &entries {
-        let shown = display_path(&e.rel);
-        let Some(rel) = e.rel.to_str() else {
-            refusals.push(Refusal {
-                path: shown,
-                reason: "file name is not UTF-8".into(),
-            });
-            continue;
-        };
-        if model.single.is_none() {
-            if let Err(p) = check_rel_path(rel) {
-                refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("file name refused by verifiers: {}", p.describe()),
-                });
-                continue;
-            }
-        }
-        let path = model.root.join(&e.rel);
-        match e.kind {
-            EntryKind::File => job(rel, path, e.seen()),
-            EntryKind::Symlink if !opts.allow_symlinks => refusals.push(Refusal {
-                path: shown,
-                reason:
-                    "is a symbolic link (use --allow-symlinks to follow links inside the model)"
-                        .into(),
-            }),
-            EntryKind::Symlink => match resolve_link(model, e) {
-                LinkTarget::Inside(target, seen) => job(rel, target, seen),
-                LinkTarget::Outside(target) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!(
-                        "symbolic link resolves outside the model, to {}",
-                        display_path(&target)
-                    ),
-                }),
-                LinkTarget::NotFile(kind) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("symbolic link to {kind}, not a regular file"),
-                }),
-                LinkTarget::Broken(why) => refusals.push(Refusal {
-                    path: shown,
-                    reason: format!("symbolic link cannot be resolved: {why}"),
-                }),
-            },
-            kind => refusals.push(Refusal {
-                path: shown,
-                reason: format!("is {}, not a regular file", kind.describe()),
-            }),
-        }
-    }
-    if !refusals.is_empty() {
-        return Err(SignError::Refused(refusals));
-    }
-
-    // The leak guard.
-    let findings: Vec<Finding> = scan_entries(&model.root, &entries)
+    // The leak guard, before any hashing.
+    let findings: Vec<Finding> = scan_entries(&model.root, plan.entries())
         .into_iter()
         .filter(|f| {
             !f.path
@@ -314,41 +158,10 @@ pub fn sign_model_with_progress(
         return Err(SignError::Secrets(findings));
     }
 
-    // One hashing pass, both algorithms; largest files first to keep every thread busy.
-    progress.start(jobs.iter().map(|j| j.size).sum());
-    let results = hash_jobs(&jobs, &Tuning::default(), &|n| progress.advance(n));
-    let mut files = Vec::with_capacity(jobs.len());
-    let mut errors = Vec::new();
-    for (rel, r) in rels.into_iter().zip(results) {
-        match r {
-            Ok(digests) => files.push(SignedFile { rel, digests }),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(SignError::Files(errors));
-    }
-    files.sort_by(|a, b| opts.order.compare(&a.rel, &b.rel));
-
-    let resources: Vec<(String, [u8; 32])> = files
-        .iter()
-        .map(|f| {
-            let name = match (&model.single, opts.single_file_name) {
-                (Some(_), SingleFileName::Dot) => SINGLE_FILE_NAME.to_string(),
-                _ => f.rel.clone(),
-            };
-            let d = f.digests.get(opts.hash).expect("both digests computed");
-            (name, d.bytes)
-        })
-        .collect();
-    let (payload, root_digest) = StatementSpec {
-        subject_name: &model.name,
-        hash: opts.hash,
-        allow_symlinks: opts.allow_symlinks,
-        ignore_paths: &ignore,
-        resources: &resources,
-    }
-    .to_payload();
+    // One hashing pass: both digests of every file (for the checksum files), largest first to
+    // keep every thread busy; or every shard of every file on every core.
+    let serialized = plan.hash(AlgoSet::ALL, progress)?;
+    let (payload, root_digest) = serialized.payload();
     let to_sign = pae(PAYLOAD_TYPE, &payload);
     let signature = signer.sign(&to_sign).map_err(SignError::Signer)?;
     if public_key.verify(&to_sign, &signature).is_none() {
@@ -366,23 +179,25 @@ pub fn sign_model_with_progress(
         root_digest,
         subject_name: model.name.clone(),
         public_key,
-        files,
+        files: serialized.files.clone(),
+        serialized,
     })
 }
 
-/// A checksum file (`sha256sum` / `b3sum` format) of the signed files.
-pub fn sums(files: &[SignedFile], algorithm: Algorithm) -> Vec<u8> {
+/// A checksum file (`sha256sum` / `b3sum` format) of the signed files; `None` when their
+/// whole-file digests were not computed (shard signing).
+pub fn sums(files: &[SignedFile], algorithm: Algorithm) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for f in files {
         let (name, escaped) = coreutils_escape(f.rel.as_bytes());
         if escaped {
             out.push(b'\\');
         }
-        let d = f.digests.get(algorithm).expect("both digests computed");
+        let d = f.digests.get(algorithm)?;
         out.extend_from_slice(d.hex().as_bytes());
         out.extend_from_slice(b"  ");
         out.extend_from_slice(&name);
         out.push(b'\n');
     }
-    out
+    Some(out)
 }

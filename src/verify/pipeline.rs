@@ -10,16 +10,17 @@ use subtle::ConstantTimeEq;
 
 use crate::escape::{display_bytes, display_path};
 use crate::hash::batch::{hash_jobs, Job};
-use crate::hash::digest::Digest;
-use crate::hash::engine::{hash_ranges, FileDigests, Tuning};
+use crate::hash::digest::{AlgoSet, Digest};
+use crate::hash::engine::{FileDigests, Tuning};
 use crate::hash::open::Seen;
 use crate::hash::open::{io_reason, FileError, Follow, OpenFile};
+use crate::hash::shards::{hash_shards, ShardJob};
 use crate::hash::walk::{self, walk, Entry, EntryKind, WalkError};
 use crate::model::paths::is_under;
 use crate::model::{resolve_link, LinkTarget, Model};
 use crate::progress::ProgressSink;
 
-use super::manifest::{Content, Listed, Manifest, Shard};
+use super::manifest::{Content, Listed, Manifest};
 use super::report::{FileReport, Outcome, Reason};
 
 /// What the person verifying asks on top of what the source says. Both are weakenings.
@@ -147,11 +148,10 @@ pub(crate) fn check(
         }
         reports.push(report);
     }
-    for p in sharded {
-        let Content::Shards(shards) = &p.listed.content else {
-            unreachable!("partitioned")
-        };
-        let checked = check_shards(p, shards, manifest, &advance);
+    for (p, checked) in sharded
+        .iter()
+        .zip(check_shards(&sharded, manifest, &advance))
+    {
         if checked.iter().all(|r| r.outcome == Outcome::Verified) {
             bytes += p.seen.size;
         }
@@ -292,33 +292,71 @@ fn compare_whole(
     FileReport::verified(name)
 }
 
-/// Hash a file's shards in parallel and compare each (named `NAME:START:END`).
+/// Hash the shards of every file together (one task per shard, on every core) and compare
+/// each. A shard is named as in the manifest, `NAME:START:END`; a mismatch also says which
+/// bytes of which file, in decimal offsets.
 fn check_shards(
-    p: &Present,
-    shards: &[Shard],
+    sharded: &[&Present],
     manifest: &Manifest,
     advance: &(dyn Fn(u64) + Sync),
-) -> Vec<FileReport> {
-    let algos = p.listed.content.algorithms();
-    let ranges: Vec<(u64, u64)> = shards.iter().map(|s| (s.start, s.end)).collect();
-    let digests = OpenFile::open_seen(&p.path, Follow::No, p.seen)
-        .and_then(|open| hash_ranges(&open, &ranges, algos, advance));
-    match digests {
-        Err(e) => vec![file_error(p.name.clone(), &e)],
-        Ok(digests) => shards
-            .iter()
-            .zip(digests)
-            .map(|(s, got)| {
-                let name = format!("{}:{}:{}", p.name, s.start, s.end);
-                let actual = got.get(s.digest.algorithm).expect("requested digest");
-                if bool::from(s.digest.bytes.ct_eq(&actual.bytes)) {
-                    FileReport::verified(name)
-                } else {
-                    mismatch(name, &s.digest, &actual, manifest)
-                }
-            })
-            .collect(),
+) -> Vec<Vec<FileReport>> {
+    let shards_of = |p: &Present| match &p.listed.content {
+        Content::Shards(shards) => shards.clone(),
+        Content::Whole(_) => unreachable!("partitioned"),
+    };
+    let mut reports: Vec<Vec<FileReport>> = vec![Vec::new(); sharded.len()];
+    let mut opened = Vec::new();
+    let mut owners = Vec::new();
+    let mut jobs = Vec::new();
+    for (k, p) in sharded.iter().enumerate() {
+        match OpenFile::open_seen(&p.path, Follow::No, p.seen) {
+            Err(e) => reports[k].push(file_error(p.name.clone(), &e)),
+            Ok(open) => {
+                let file = opened.len();
+                jobs.extend(shards_of(p).iter().map(|s| ShardJob {
+                    file,
+                    start: s.start,
+                    end: s.end,
+                }));
+                opened.push(open);
+                owners.push(k);
+            }
+        }
     }
+    let algos = sharded
+        .iter()
+        .flat_map(|p| p.listed.content.algorithms().iter())
+        .fold(AlgoSet::default(), AlgoSet::with);
+    for (k, result) in owners
+        .into_iter()
+        .zip(hash_shards(&opened, &jobs, algos, advance))
+    {
+        let p = sharded[k];
+        reports[k] = match result {
+            Err(e) => vec![file_error(p.name.clone(), &e)],
+            Ok(digests) => shards_of(p)
+                .iter()
+                .zip(digests)
+                .map(|(s, got)| {
+                    let name = format!("{}:{}:{}", p.name, s.start, s.end);
+                    let actual = got.get(s.digest.algorithm).expect("requested digest");
+                    if bool::from(s.digest.bytes.ct_eq(&actual.bytes)) {
+                        FileReport::verified(name)
+                    } else {
+                        let mut report = mismatch(name, &s.digest, &actual, manifest);
+                        if let Outcome::Failed { what, .. } = &mut report.outcome {
+                            *what = format!(
+                                "digest mismatch in bytes {} to {} (end excluded) of {}",
+                                s.start, s.end, p.name
+                            );
+                        }
+                        report
+                    }
+                })
+                .collect(),
+        };
+    }
+    reports
 }
 
 /// A file that could not be hashed, as a report.

@@ -1,9 +1,13 @@
 //! The in-toto statement with the OMS predicate: strict parsing into a [`Statement`] whose
-//! names are safe to join below a root, and building one for signing.
+//! names are safe to join below a root; building one for signing is `build.rs`.
+
+mod build;
+
+pub use build::{Serialization, StatementSpec, MAX_SHARD_SIZE};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::escape::display_bytes;
@@ -603,96 +607,6 @@ fn check_shards(resources: &[Resource], shard_size: u64, problem: &mut dyn FnMut
     }
 }
 
-/// A statement to sign.
-pub struct StatementSpec<'a> {
-    pub subject_name: &'a str,
-    pub hash: Algorithm,
-    pub allow_symlinks: bool,
-    pub ignore_paths: &'a [String],
-    /// `(name, digest)` in the order they are to be listed.
-    pub resources: &'a [(String, [u8; 32])],
-}
-
-#[derive(Serialize)]
-struct OutStatement<'a> {
-    #[serde(rename = "_type")]
-    statement_type: &'a str,
-    subject: [OutSubject<'a>; 1],
-    #[serde(rename = "predicateType")]
-    predicate_type: &'a str,
-    predicate: OutPredicate<'a>,
-}
-
-#[derive(Serialize)]
-struct OutSubject<'a> {
-    name: &'a str,
-    digest: OutDigest,
-}
-
-#[derive(Serialize)]
-struct OutDigest {
-    sha256: String,
-}
-
-#[derive(Serialize)]
-struct OutPredicate<'a> {
-    serialization: OutSerialization<'a>,
-    resources: Vec<OutResource<'a>>,
-}
-
-#[derive(Serialize)]
-struct OutSerialization<'a> {
-    method: &'a str,
-    hash_type: &'a str,
-    allow_symlinks: bool,
-    ignore_paths: &'a [String],
-}
-
-#[derive(Serialize)]
-struct OutResource<'a> {
-    name: &'a str,
-    algorithm: &'a str,
-    digest: String,
-}
-
-impl StatementSpec<'_> {
-    /// The payload bytes (compact JSON) and the root digest.
-    pub fn to_payload(&self) -> (Vec<u8>, [u8; 32]) {
-        let root = root_digest(self.resources.iter().map(|(_, d)| &d[..]));
-        let out = OutStatement {
-            statement_type: STATEMENT_TYPE,
-            subject: [OutSubject {
-                name: self.subject_name,
-                digest: OutDigest {
-                    sha256: hex::encode(root),
-                },
-            }],
-            predicate_type: PREDICATE_TYPE,
-            predicate: OutPredicate {
-                serialization: OutSerialization {
-                    method: "files",
-                    hash_type: self.hash.name(),
-                    allow_symlinks: self.allow_symlinks,
-                    ignore_paths: self.ignore_paths,
-                },
-                resources: self
-                    .resources
-                    .iter()
-                    .map(|(name, d)| OutResource {
-                        name,
-                        algorithm: self.hash.name(),
-                        digest: hex::encode(d),
-                    })
-                    .collect(),
-            },
-        };
-        (
-            serde_json::to_vec(&out).expect("a statement always serializes"),
-            root,
-        )
-    }
-}
-
 /// A name for messages: escaped so it cannot forge output lines.
 pub fn shown(name: &str) -> String {
     display_bytes(name.as_bytes())
@@ -715,32 +629,6 @@ mod tests {
             "ROOT",
             &hex::encode(root_digest(digests.iter().map(|d| &d[..]))),
         )
-    }
-
-    #[test]
-    fn worked_example_of_format_md() {
-        let resources = vec![
-            ("a-c".to_string(), Sha256::digest(b"x").into()),
-            ("a.bin".to_string(), Sha256::digest(b"hello").into()),
-            ("a/b".to_string(), Sha256::digest(b"y").into()),
-        ];
-        let ignore: Vec<String> = crate::oms::constants::DEFAULT_IGNORE_PATHS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let (bytes, root) = StatementSpec {
-            subject_name: "m",
-            hash: Algorithm::Sha256,
-            allow_symlinks: false,
-            ignore_paths: &ignore,
-            resources: &resources,
-        }
-        .to_payload();
-        let expected = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m","digest":{"sha256":"a5351cb2a4f9919bf8e8f543e8c5e6dfeb4aa15603f09423f5d5a73adf3f949a"}}],"predicateType":"https://model_signing/signature/v1.0","predicate":{"serialization":{"method":"files","hash_type":"sha256","allow_symlinks":false,"ignore_paths":[".git",".gitattributes",".github",".gitignore"]},"resources":[{"name":"a-c","algorithm":"sha256","digest":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"},{"name":"a.bin","algorithm":"sha256","digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},{"name":"a/b","algorithm":"sha256","digest":"a1fce4363854ff888cff4b8e7875d600c2682390412a8cf79b37d0b11148b0fa"}]}}"#;
-        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
-        let parsed = Statement::parse(&bytes).unwrap();
-        assert_eq!(parsed.root_digest, Some(root));
-        assert_eq!(parsed.resources.len(), 3);
     }
 
     #[test]
