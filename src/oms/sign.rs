@@ -1,7 +1,7 @@
 //! Signing a model: walk it, refuse what must not be sealed, hash every file once (SHA-256 and
 //! BLAKE3 together), build the statement, sign its PAE, and return the bundle.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::escape::{coreutils_escape, display_path};
 use crate::exit::{Exit, HasExit};
@@ -17,7 +17,7 @@ use crate::oms::constants::{DEFAULT_IGNORE_PATHS, PAYLOAD_TYPE, SINGLE_FILE_NAME
 use crate::oms::dsse::pae;
 use crate::oms::statement::StatementSpec;
 use crate::progress::ProgressSink;
-use crate::secrets::{scan_entries, Finding};
+use crate::secrets::{scan_paths, Finding};
 
 /// An error from a signer backend (a Vault error, for example); the caller may downcast it.
 pub type SignerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -252,8 +252,15 @@ pub fn sign_model_with_progress(
         return Err(SignError::Refused(refusals));
     }
 
-    // The leak guard.
-    let findings: Vec<Finding> = scan_entries(&model.root, &entries)
+    // The leak guard, over exactly what is sealed: a followed link is scanned under its own
+    // name, with its target's content.
+    let sealed: Vec<(PathBuf, PathBuf)> = jobs
+        .iter()
+        .zip(&rels)
+        .map(|(j, rel)| (j.path.clone(), PathBuf::from(rel)))
+        .collect();
+    let findings: Vec<Finding> = scan_paths(&sealed)
+        .findings
         .into_iter()
         .filter(|f| {
             !f.path

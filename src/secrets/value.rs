@@ -73,8 +73,10 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     ">",
 ];
 
-/// True when `s` carries a marker of an example value: a placeholder word, or the same
-/// character four times in a row (`xxxx`, `0000`).
+/// True when `s` carries a marker of an example value: a placeholder word, a fill character
+/// four times in a row (`xxxx`, `0000`, `****`), or any character six times in a row. (A run
+/// of four of any character is too common in random hex to mean an example: one 40-digit
+/// token in a hundred has one.)
 pub fn is_placeholder(s: &[u8]) -> bool {
     let lower = s.to_ascii_lowercase();
     if PLACEHOLDER_WORDS
@@ -83,7 +85,9 @@ pub fn is_placeholder(s: &[u8]) -> bool {
     {
         return true;
     }
-    s.windows(4).any(|w| w.iter().all(|&b| b == w[0]))
+    s.windows(4)
+        .any(|w| w.iter().all(|&b| b == w[0]) && b"xX*.0#-_".contains(&w[0]))
+        || s.windows(6).any(|w| w.iter().all(|&b| b == w[0]))
 }
 
 /// True for a reference to a value kept elsewhere: `${VAR}`, `$VAR`, `{{ var }}`, `%(var)s`,
