@@ -40,7 +40,43 @@ static CONN_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-pub(super) fn generic_hits(text: &[u8], out: &mut Vec<Hit>) {
+/// Words (lower case) one of which every generic or connection-string match holds.
+static ANCHORS: LazyLock<Regex> = LazyLock::new(|| re(r"(?-u)pass|secret|token|key|pwd"));
+
+/// The lines of `text` that hold an anchor word in any case, as merged ranges: the setting
+/// rules run on those lines only (most lines of data and vocabularies hold none).
+fn anchored_lines(text: &[u8]) -> Vec<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut at = 0;
+    while let Some(m) = ANCHORS.find_at(&lower, at) {
+        let start = memchr::memrchr(b'\n', &text[..m.start()]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &text[m.end()..]).map_or(text.len(), |i| m.end() + i);
+        match lines.last_mut() {
+            Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => lines.push((start, end)),
+        }
+        at = end;
+    }
+    lines
+}
+
+/// The rules known by where a secret is assigned: `generic-secret` and
+/// `connection-string-password`.
+pub(super) fn assignment_hits(text: &[u8], out: &mut Vec<Hit>) {
+    for (start, end) in anchored_lines(text) {
+        let from = out.len();
+        let lines = &text[start..end];
+        connection_string_hits(lines, out);
+        generic_hits(lines, out);
+        for h in &mut out[from..] {
+            h.start += start;
+            h.end += start;
+        }
+    }
+}
+
+fn generic_hits(text: &[u8], out: &mut Vec<Hit>) {
     for c in GENERIC.captures_iter(text) {
         let Some(v) = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)) else {
             continue;
@@ -69,9 +105,6 @@ fn is_password(password: &[u8], user: &[u8]) -> bool {
 }
 
 pub(super) fn url_hits(text: &[u8], out: &mut Vec<Hit>) {
-    if !text.windows(3).any(|w| w == b"://") {
-        return;
-    }
     for c in URL.captures_iter(text) {
         let (user, pass, host) = (c.get(1).unwrap(), c.get(2).unwrap(), c.get(3).unwrap());
         let host = host.as_bytes().to_ascii_lowercase();
@@ -89,7 +122,7 @@ pub(super) fn url_hits(text: &[u8], out: &mut Vec<Hit>) {
     }
 }
 
-pub(super) fn connection_string_hits(text: &[u8], out: &mut Vec<Hit>) {
+fn connection_string_hits(text: &[u8], out: &mut Vec<Hit>) {
     for c in CONN_PASSWORD.captures_iter(text) {
         let v = c.get(1).unwrap();
         let line_start = text[..v.start()]

@@ -87,9 +87,6 @@ fn armored(rule: &'static str, text: &[u8], start: usize, body: usize) -> Hit {
 }
 
 pub(super) fn pem_hits(text: &[u8], out: &mut Vec<Hit>) {
-    if !text.windows(6).any(|w| w == b"BEGIN ") {
-        return;
-    }
     for c in ARMOR.captures_iter(text) {
         let (all, body) = (c.get(0).unwrap(), c.get(1).unwrap());
         out.push(armored(PRIVATE_KEY, text, all.start(), body.start()));

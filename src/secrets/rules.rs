@@ -185,8 +185,7 @@ pub fn raw_hits(text: &[u8]) -> Vec<Hit> {
     keys::gcp_hits(text, &mut hits);
     tokens::token_hits(text, &mut hits);
     assign::url_hits(text, &mut hits);
-    assign::connection_string_hits(text, &mut hits);
-    assign::generic_hits(text, &mut hits);
+    assign::assignment_hits(text, &mut hits);
     hits
 }
 

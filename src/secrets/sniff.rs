@@ -125,13 +125,24 @@ fn utf16_without_mark(prefix: &[u8]) -> Option<Sniff> {
 /// line breaks, form feed and escape; DEL; C1), or invalid UTF-8. A multi-byte character cut
 /// at either end counts for at most a few bytes.
 pub fn looks_binary(bytes: &[u8]) -> bool {
+    const CONTROL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            t[b] = !matches!(b, 0x09 | 0x0a | 0x0d | 0x0c | 0x1b);
+            b += 1;
+        }
+        t[0x7f] = true;
+        t
+    };
+    let control = |b: &u8| CONTROL[*b as usize];
+    if bytes.is_ascii() {
+        return bytes.iter().filter(|b| control(b)).count() * 10 > bytes.len();
+    }
     let mut odd = 0usize;
     for chunk in bytes.utf8_chunks() {
         let valid = chunk.valid().as_bytes();
-        odd += valid
-            .iter()
-            .filter(|&&b| (b < 0x20 && !b"\t\n\r\x0c\x1b".contains(&b)) || b == 0x7f)
-            .count();
+        odd += valid.iter().filter(|b| control(b)).count();
         // C1 controls (U+0080..U+009F) are C2 80..C2 9F in UTF-8.
         odd += valid
             .windows(2)

@@ -355,3 +355,69 @@ proptest::proptest! {
         let _ = sniff(&text);
     }
 }
+
+/// Filler lines of varied length with tokens among them (no multi-line keys: every secret is
+/// shorter than the smallest overlap tried).
+fn corpus(seed: u64, lines: usize) -> String {
+    let mut s = String::new();
+    for i in 0..lines {
+        let r = random(2, seed * 1000 + i as u64);
+        match r[0] % 9 {
+            0 => s += &format!("token = {}{}\n", hvs(), token(40, seed + i as u64)),
+            1 => {
+                s += &format!(
+                    "x: \"ghp_{}\" + \"{}\"\n",
+                    token(10, seed),
+                    token(26, i as u64)
+                )
+            }
+            2 => s += &format!("password = \"{}\"\n", token(18, seed ^ i as u64)),
+            _ => s += &format!("{}\n", "filler words ".repeat(r[1] as usize % 12)),
+        }
+    }
+    s
+}
+
+proptest::proptest! {
+    /// However the text is cut into windows, the findings are those of one window holding it
+    /// all (as chunking never changes a digest).
+    #[test]
+    fn windows_never_change_findings(
+        window in 200usize..3000,
+        overlap in 256usize..600,
+        seed in 0u64..10_000,
+    ) {
+        let text = corpus(seed, 120);
+        let p = Path::new("p");
+        let whole = text::scan_windows(p, &mut text.as_bytes(), 1 << 20, 1 << 16, views::all_hits)
+            .unwrap();
+        let cut = text::scan_windows(p, &mut text.as_bytes(), window, overlap, views::all_hits)
+            .unwrap();
+        proptest::prop_assert_eq!(whole, cut);
+    }
+
+    /// A token cut into pieces, quoted and joined as languages join strings, is found whole.
+    #[test]
+    fn split_literals_are_found_whole(
+        cuts in proptest::collection::btree_set(1usize..39, 1..5),
+        joiner in 0usize..6,
+        single in proptest::prelude::any::<bool>(),
+        seed in 0u64..10_000,
+    ) {
+        let t = format!("ghp_{}", token(36, seed));
+        let q = if single { "'" } else { "\"" };
+        let j = [" + ", "\n    ", " \\\n  ", " . ", " || ", ""][joiner];
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for c in cuts.iter().copied().chain([t.len()]) {
+            pieces.push(format!("{q}{}{q}", &t[last..c]));
+            last = c;
+        }
+        let text = format!("v = (\n{}\n)\n", pieces.join(j));
+        let f = scan_text(Path::new("s"), text.as_bytes());
+        proptest::prop_assert_eq!(f.len(), 1, "{}", text);
+        proptest::prop_assert_eq!(f[0].rule, GITHUB_TOKEN);
+        proptest::prop_assert_eq!(f[0].line, Some(2));
+        proptest::prop_assert_eq!(&f[0].redacted, &redact(t.as_bytes()));
+    }
+}

@@ -1,8 +1,8 @@
 //! Rules that one regular expression and a check of the matched value decide: tokens with a
 //! provider's prefix (the families of gitleaks' default rules, written afresh here), key
-//! formats on one line (age, minisign) and JWTs. Each rule names literal keywords, one of
-//! which every match contains; one pass of a literal matcher over the text picks the rules
-//! worth running, so a hundred rules cost about one pass.
+//! formats on one line (age, minisign) and JWTs. Each rule names literal keywords (case
+//! matters), one of which every match contains; one pass of a literal matcher over the text
+//! picks the rules worth running, so a hundred rules cost about one pass.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -21,8 +21,10 @@ pub(super) enum Check {
     Custom(fn(&[u8]) -> bool),
 }
 
-/// One rule: its name, the literal keywords (any case) one of which every match contains,
-/// the pattern (capture group 1 is the secret) and the check of the value.
+/// One rule: its name, the literal keywords one of which every match contains, the pattern
+/// (capture group 1 is the secret) and the check of the value. Keywords of four bytes or more
+/// are looked for together; a shorter one (whose fingerprint would be too common for that) is
+/// looked for on its own. A rule without keywords always runs.
 pub(super) struct TokenRule {
     pub rule: &'static str,
     pub keywords: &'static [&'static str],
@@ -63,7 +65,7 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "aws-secret-access-key",
-        &["secret"],
+        &["secret", "Secret", "SECRET"],
         concat!(
             r#"(?i)(?:aws[a-z0-9_.-]{0,24}?secret[a-z0-9_.-]{0,24}|secret[_.-]?access[_.-]?key)"#,
             r#"["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?([a-z0-9/+]{40})(?:[^a-z0-9/+=]|$)"#,
@@ -102,7 +104,7 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "digitalocean-token",
-        &["_v1_"],
+        &["dop_v1_", "doo_v1_", "dor_v1_"],
         r"\b(do[opr]_v1_[a-f0-9]{64})\b",
         Random(7),
     ),
@@ -120,7 +122,7 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "flyio-token",
-        &["fo1_", "fm1", "fm2_"],
+        &["fo1_", "fm1_", "fm2_", "fm1a_", "fm1r_", "fm2a_", "fm2r_"],
         r"\b(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})",
         Random(4),
     ),
@@ -143,9 +145,10 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
         r"\b(hv[sbr]\.[A-Za-z0-9_-]{24,})",
         Random(4),
     ),
+    // "s." is everywhere in prose: this rule runs on its own literal.
     rule(
         "vault-token",
-        &["s."],
+        &[],
         r"(?:^|[^A-Za-z0-9_.])(s\.[A-Za-z0-9]{24})(?:[^A-Za-z0-9_.]|$)",
         Custom(|t| mixed(&t[2..]) && token_body_is_random(&t[2..])),
     ),
@@ -160,7 +163,14 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "doppler-token",
-        &["dp."],
+        &[
+            "dp.pt.",
+            "dp.st.",
+            "dp.ct.",
+            "dp.sa.",
+            "dp.scim.",
+            "dp.audit.",
+        ],
         r"\b(dp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44})\b",
         Random(6),
     ),
@@ -360,7 +370,7 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "notion-token",
-        &["ntn_", "secret_"],
+        &["ntn_", "secret"],
         r"\b(ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})\b",
         Custom(|t| {
             let body = &t[t.iter().position(|&b| b == b'_').unwrap_or(0) + 1..];
@@ -406,7 +416,9 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     // Messaging and webhooks.
     rule(
         "slack-token",
-        &["xox"],
+        &[
+            "xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-",
+        ],
         r"\b(xox[abeoprs]-(?:[0-9]+-)+[A-Za-z0-9]{10,}(?:-[A-Za-z0-9]+)*)",
         Custom(slack_token),
     ),
@@ -461,7 +473,9 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     // Payments and commerce.
     rule(
         "stripe-key",
-        &["sk_", "rk_", "whsec_"],
+        &[
+            "sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "whsec_",
+        ],
         r"\b((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,99}|whsec_[A-Za-z0-9]{32,})\b",
         Custom(|t| {
             let body = &t[t.iter().rposition(|&b| b == b'_').unwrap_or(0) + 1..];
@@ -470,7 +484,7 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
     ),
     rule(
         "square-token",
-        &["sq0", "EAAA"],
+        &["sq0atp-", "sq0csp-", "EAAA"],
         concat!(
             r"\b(sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60}|EAAA[A-Za-z0-9_-]{56,60})",
             end!()
@@ -576,22 +590,31 @@ fn is_jwt(t: &[u8]) -> bool {
     json(header).is_some_and(|h| h.get("alg").is_some()) && json(payload).is_some()
 }
 
+/// Keywords per alternation: the regex engine's fastest literal matcher (Teddy) takes up to 64.
+const KEYWORDS_PER_MATCHER: usize = 48;
+
+/// Keywords shorter than this are looked for one by one.
+const SHORT: usize = 4;
+
 struct Compiled {
-    /// Every keyword, lower-cased, in one case-insensitive alternation.
-    keywords: Regex,
-    /// Lower-cased keyword → the rules it selects.
+    /// Every keyword of [`SHORT`] bytes or more, in alternations of [`KEYWORDS_PER_MATCHER`].
+    keywords: Vec<Regex>,
+    /// The shorter keywords, each with the rules it selects.
+    short: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)>,
+    /// Keyword → the rules it selects.
     rules_of: HashMap<Vec<u8>, Vec<usize>>,
     patterns: Vec<Regex>,
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let mut rules_of: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    let mut short: HashMap<&'static str, Vec<usize>> = HashMap::new();
     for (i, r) in TOKEN_RULES.iter().enumerate() {
-        for k in r.keywords {
-            rules_of
-                .entry(k.to_ascii_lowercase().into_bytes())
-                .or_default()
-                .push(i);
+        for k in r.keywords.iter().filter(|k| k.len() < SHORT) {
+            short.entry(k).or_default().push(i);
+        }
+        for k in r.keywords.iter().filter(|k| k.len() >= SHORT) {
+            rules_of.entry(k.as_bytes().to_vec()).or_default().push(i);
         }
     }
     // A keyword's match also selects the rules of every keyword inside it ("secret_" holds
@@ -612,7 +635,14 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         .map(|w| regex::escape(std::str::from_utf8(w).expect("ASCII keyword")))
         .collect();
     Compiled {
-        keywords: re(&format!("(?i-u){}", alternation.join("|"))),
+        keywords: alternation
+            .chunks(KEYWORDS_PER_MATCHER)
+            .map(|words| re(&format!("(?-u){}", words.join("|"))))
+            .collect(),
+        short: short
+            .into_iter()
+            .map(|(k, rules)| (memchr::memmem::Finder::new(k.as_bytes()), rules))
+            .collect(),
         rules_of,
         patterns: TOKEN_RULES
             .iter()
@@ -624,16 +654,31 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
 /// Hits of every token rule whose keyword appears in `text`.
 pub(super) fn token_hits(text: &[u8], out: &mut Vec<Hit>) {
     let c = &*COMPILED;
-    let mut selected = vec![false; TOKEN_RULES.len()];
-    // Every place a keyword starts, overlapping ones too ("hvs." holds "s.").
-    let mut at = 0;
-    while let Some(m) = c.keywords.find_at(text, at) {
-        if let Some(rules) = c.rules_of.get(&m.as_bytes().to_ascii_lowercase()) {
+    let mut selected: Vec<bool> = TOKEN_RULES.iter().map(|r| r.keywords.is_empty()).collect();
+    let mut left = selected.iter().filter(|s| !**s).count();
+    for (finder, rules) in &c.short {
+        if rules.iter().any(|&i| !selected[i]) && finder.find(text).is_some() {
             for &i in rules {
+                left -= usize::from(!selected[i]);
                 selected[i] = true;
             }
         }
-        at = m.start() + 1;
+    }
+    // Every place a keyword starts, overlapping ones too ("secret_" holds "secret").
+    for keywords in &c.keywords {
+        let mut at = 0;
+        while left > 0 {
+            let Some(m) = keywords.find_at(text, at) else {
+                break;
+            };
+            for &i in c.rules_of.get(m.as_bytes()).into_iter().flatten() {
+                if !selected[i] {
+                    selected[i] = true;
+                    left -= 1;
+                }
+            }
+            at = m.start() + 1;
+        }
     }
     for (i, r) in TOKEN_RULES.iter().enumerate().filter(|(i, _)| selected[*i]) {
         for cap in c.patterns[i].captures_iter(text) {
@@ -672,7 +717,6 @@ mod tests {
                 "{}",
                 r.rule
             );
-            assert!(!r.keywords.is_empty(), "{}", r.rule);
         }
     }
 }

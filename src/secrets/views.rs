@@ -18,9 +18,8 @@ use super::text::decode_utf16;
 /// How many views deep a text is decoded (a literal inside base64 inside a notebook cell).
 const DEPTH: usize = 3;
 
-/// A single- or double-quoted literal on one line (or continued by a backslash at its end).
-static LITERAL: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?-u)"(?:[^"\\\r\n]|\\(?s:.))*"|'(?:[^'\\\r\n]|\\(?s:.))*'"#));
+/// A literal longer than this is not looked for (a quote without its pair on a huge line).
+const MAX_LITERAL: usize = 64 << 10;
 
 /// A run of base64 (standard or URL-safe alphabet) long enough to hold a secret.
 static BASE64: LazyLock<Regex> = LazyLock::new(|| re(r"(?-u)[A-Za-z0-9+/_-]{24,}={0,2}"));
@@ -33,33 +32,64 @@ pub fn all_hits(text: &[u8]) -> Vec<Hit> {
     reduce(hits)
 }
 
-/// A decoded text and where its bytes came from in the text it was decoded from.
+/// Between two decoded pieces of one view: no rule matches across a NUL between line breaks.
+const SEPARATOR: &[u8] = b"\n\0\n";
+
+/// The decoded pieces of one view of a text, one after another (with [`SEPARATOR`] between
+/// them, so that the rules run once over the whole view), and where their bytes came from.
 struct Decoded {
     text: Vec<u8>,
-    /// (offset in `text`, offset outside), increasing: a new entry wherever the two stop
-    /// advancing together.
-    map: Vec<(usize, usize)>,
-    /// Outside bytes per decoded byte between two entries: 1/1 for literals, 4/3 for base64.
-    scale: (usize, usize),
+    /// (offset in `text`, offset outside, how they advance): increasing; a new entry wherever
+    /// the two stop advancing together. Offsets are within one window (a few MiB).
+    map: Vec<(u32, u32, Scale)>,
+}
+
+/// Outside bytes per decoded byte.
+#[derive(Clone, Copy)]
+enum Scale {
+    /// One for one (a literal between escapes).
+    One,
+    /// Four for three (base64).
+    Base64,
+    /// Every decoded byte maps to the same place.
+    Point,
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Decoded {
-    fn new(scale: (usize, usize)) -> Decoded {
+    fn new() -> Decoded {
         Decoded {
             text: Vec::new(),
             map: Vec::new(),
-            scale,
         }
     }
 
-    fn mark(&mut self, outside: usize) {
-        self.map.push((self.text.len(), outside));
+    /// Start a new piece.
+    fn piece(&mut self) {
+        if !self.text.is_empty() {
+            self.text.extend_from_slice(SEPARATOR);
+        }
+    }
+
+    /// From here on, decoded bytes come from `outside` onwards, advancing as `scale` says.
+    fn mark(&mut self, outside: usize, scale: Scale) {
+        self.map
+            .push((offset(self.text.len()), offset(outside), scale));
     }
 
     fn outside(&self, p: usize) -> usize {
-        let i = self.map.partition_point(|&(d, _)| d <= p).max(1) - 1;
-        let (d, o) = self.map[i];
-        o + (p.saturating_sub(d)) * self.scale.0 / self.scale.1
+        let i = self.map.partition_point(|m| m.0 as usize <= p).max(1) - 1;
+        let (d, o, scale) = self.map[i];
+        let ahead = p.saturating_sub(d as usize);
+        o as usize
+            + match scale {
+                Scale::One => ahead,
+                Scale::Base64 => ahead * 4 / 3,
+                Scale::Point => 0,
+            }
     }
 }
 
@@ -73,31 +103,9 @@ fn collect(text: &[u8], outside: &dyn Fn(usize) -> usize, depth: usize, out: &mu
     if depth == 0 {
         return;
     }
-    for d in literal_runs(text) {
-        collect(&d.text, &|p| outside(d.outside(p)), depth - 1, out);
-    }
-    for (range, d) in base64_blobs(text) {
-        match sniff(&d.text) {
-            Sniff::Text => collect(&d.text, &|p| outside(d.outside(p)), depth - 1, out),
-            utf16 @ (Sniff::Utf16Le | Sniff::Utf16Be) => {
-                let s = decode_utf16(&d.text, utf16 == Sniff::Utf16Be);
-                collect(s.as_bytes(), &|_| outside(range.0), depth - 1, out);
-            }
-            Sniff::Binary => {
-                if d.text.first() == Some(&0x30) && is_der_private_key(&d.text) {
-                    let chars: Vec<u8> = text[range.0..range.1]
-                        .iter()
-                        .copied()
-                        .filter(|b| !b.is_ascii_whitespace())
-                        .collect();
-                    out.push(Hit {
-                        rule: DER_PRIVATE_KEY,
-                        start: outside(range.0),
-                        end: outside(range.1 - 1) + 1,
-                        redacted: redact(&chars),
-                    });
-                }
-            }
+    for view in [literal_view(text), base64_view(text, outside, out)] {
+        if !view.text.is_empty() {
+            collect(&view.text, &|p| outside(view.outside(p)), depth - 1, out);
         }
     }
 }
@@ -165,14 +173,18 @@ fn push_char(out: &mut Vec<u8>, c: u32) {
 /// `\u{H…}`, `\UHHHHHHHH`, and a backslash before a line break (a continuation; the next
 /// line's indentation is dropped). Unknown escapes are kept as written.
 fn unescape(content: &[u8], at: usize, d: &mut Decoded) {
-    d.mark(at);
+    d.mark(at, Scale::One);
     let mut i = 0;
     while i < content.len() {
-        let b = content[i];
-        if b != b'\\' || i + 1 == content.len() {
-            d.text.push(b);
-            i += 1;
-            continue;
+        let Some(k) = memchr::memchr(b'\\', &content[i..]) else {
+            d.text.extend_from_slice(&content[i..]);
+            break;
+        };
+        d.text.extend_from_slice(&content[i..i + k]);
+        i += k;
+        if i + 1 == content.len() {
+            d.text.push(b'\\');
+            break;
         }
         let e = content[i + 1];
         let mut used = 2;
@@ -241,42 +253,89 @@ fn unescape(content: &[u8], at: usize, d: &mut Decoded) {
             _ => d.text.extend_from_slice(&content[i..i + 2]),
         }
         i += used;
-        d.mark(at + i);
+        d.mark(at + i, Scale::One);
     }
 }
 
+/// The single- and double-quoted literals of `text`, in order: a literal ends at its quote on
+/// the same line; a backslash escapes the byte after it (a line break too). A quote without
+/// its pair on its line opens no literal.
+fn literals(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(b'"', b'\'', &text[from..]) {
+        let start = from + p;
+        let quote = text[start];
+        let limit = text.len().min(start + MAX_LITERAL);
+        let mut at = start + 1;
+        let end = loop {
+            let Some(k) = memchr::memchr3(quote, b'\\', b'\n', &text[at..limit]) else {
+                break None;
+            };
+            at += k;
+            match text[at] {
+                b'\\' => {
+                    at += if text.get(at + 1..at + 3) == Some(b"\r\n") {
+                        3
+                    } else {
+                        2
+                    }
+                }
+                b'\n' => break None,
+                _ => break Some(at + 1),
+            }
+            if at >= limit {
+                break None;
+            }
+        };
+        match end {
+            Some(end) => {
+                out.push((start, end));
+                from = end;
+            }
+            None => from = start + 1,
+        }
+    }
+    out
+}
+
 /// The runs of adjacent string literals in `text` that decode to something other than
-/// themselves (two or more literals joined, or escapes), decoded.
-fn literal_runs(text: &[u8]) -> Vec<Decoded> {
-    let mut runs = Vec::new();
+/// themselves (two or more literals joined, or escapes), decoded, one piece per run.
+fn literal_view(text: &[u8]) -> Decoded {
+    let mut d = Decoded::new();
+    d.text.reserve(text.len() / 4);
     let mut run: Vec<(usize, usize)> = Vec::new();
     let mut joins: Vec<Join> = Vec::new();
-    let mut flush = |run: &mut Vec<(usize, usize)>, joins: &mut Vec<Join>| {
-        let escaped = run.iter().any(|&(s, e)| text[s..e].contains(&b'\\'));
+    let flush = |d: &mut Decoded, run: &mut Vec<(usize, usize)>, joins: &mut Vec<Join>| {
+        let escaped = run
+            .iter()
+            .any(|&(s, e)| memchr::memchr(b'\\', &text[s..e]).is_some());
         if run.len() >= 2 || escaped {
-            let mut d = Decoded::new((1, 1));
+            d.piece();
             for (k, &(s, e)) in run.iter().enumerate() {
                 if k > 0 && joins[k - 1] == Join::Element && d.text.last() != Some(&b'\n') {
                     d.text.push(b'\n');
                 }
-                unescape(&text[s + 1..e - 1], s + 1, &mut d);
+                unescape(&text[s + 1..e - 1], s + 1, d);
             }
-            runs.push(d);
         }
         run.clear();
         joins.clear();
     };
-    for m in LITERAL.find_iter(text) {
+    for (start, end) in literals(text) {
         if let Some(&(_, prev_end)) = run.last() {
-            match joiner(&text[prev_end..m.start()]) {
+            // A literal followed by `:` is an object's key, not the next element of a list.
+            let key = || text[end..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':');
+            match joiner(&text[prev_end..start]) {
+                Some(Join::Element) if key() => flush(&mut d, &mut run, &mut joins),
                 Some(j) => joins.push(j),
-                None => flush(&mut run, &mut joins),
+                None => flush(&mut d, &mut run, &mut joins),
             }
         }
-        run.push((m.start(), m.end()));
+        run.push((start, end));
     }
-    flush(&mut run, &mut joins);
-    runs
+    flush(&mut d, &mut run, &mut joins);
+    d
 }
 
 /// True when the bytes between two base64 runs are a line break (real or `\n`-escaped) and
@@ -291,13 +350,46 @@ fn is_wrap(gap: &[u8]) -> bool {
 }
 
 /// Base64 blobs in `text` (lines of 40 or more characters continued on the next line are one
-/// blob), with their range and decoded bytes.
-fn base64_blobs(text: &[u8]) -> Vec<((usize, usize), Decoded)> {
-    let mut blobs = Vec::new();
+/// blob), decoded: those that are text (UTF-16 converted) as the pieces of one view; those that
+/// are a DER private key as hits (in the offsets `outside` gives).
+fn base64_view(text: &[u8], outside: &dyn Fn(usize) -> usize, hits: &mut Vec<Hit>) -> Decoded {
+    let mut view = Decoded::new();
     let mut parts: Vec<(usize, usize)> = Vec::new();
-    let mut flush = |parts: &mut Vec<(usize, usize)>| {
-        if let Some((end, d)) = decode_blob(text, parts) {
-            blobs.push(((parts[0].0, end), d));
+    let mut flush = |view: &mut Decoded, parts: &mut Vec<(usize, usize)>| {
+        if let Some(Blob { end, bytes, lines }) = decode_blob(text, parts) {
+            let start = parts[0].0;
+            match sniff(&bytes) {
+                Sniff::Text => {
+                    view.piece();
+                    let base = view.text.len();
+                    for (d, o) in lines {
+                        view.map.push((offset(base + d), offset(o), Scale::Base64));
+                    }
+                    view.text.extend_from_slice(&bytes);
+                }
+                utf16 @ (Sniff::Utf16Le | Sniff::Utf16Be) => {
+                    view.piece();
+                    view.mark(start, Scale::Point);
+                    view.text.extend_from_slice(
+                        decode_utf16(&bytes, utf16 == Sniff::Utf16Be).as_bytes(),
+                    );
+                }
+                Sniff::Binary => {
+                    if bytes.first() == Some(&0x30) && is_der_private_key(&bytes) {
+                        let chars: Vec<u8> = text[start..end]
+                            .iter()
+                            .copied()
+                            .filter(|b| !b.is_ascii_whitespace())
+                            .collect();
+                        hits.push(Hit {
+                            rule: DER_PRIVATE_KEY,
+                            start: outside(start),
+                            end: outside(end - 1) + 1,
+                            redacted: redact(&chars),
+                        });
+                    }
+                }
+            }
         }
         parts.clear();
     };
@@ -305,13 +397,13 @@ fn base64_blobs(text: &[u8]) -> Vec<((usize, usize), Decoded)> {
         if let Some(&(s, e)) = parts.last() {
             let wrapped = e - s >= 40 && text[s..e].last() != Some(&b'=');
             if !(wrapped && is_wrap(&text[e..m.start()])) {
-                flush(&mut parts);
+                flush(&mut view, &mut parts);
             }
         }
         parts.push((m.start(), m.end()));
     }
-    flush(&mut parts);
-    blobs
+    flush(&mut view, &mut parts);
+    view
 }
 
 /// The last line of a wrapped blob, shorter than a run [`BASE64`] finds on its own: the run
@@ -346,8 +438,17 @@ fn short_tail(text: &[u8], (start, end): (usize, usize)) -> Option<(usize, usize
     (run > 0 && run < 24 && ends).then_some((line, line + run + pad))
 }
 
-/// Decode the blob made of `parts` (and a short last line after them); returns where it ends.
-fn decode_blob(text: &[u8], parts: &[(usize, usize)]) -> Option<(usize, Decoded)> {
+/// A decoded base64 blob.
+struct Blob {
+    /// Where it ends in the text.
+    end: usize,
+    bytes: Vec<u8>,
+    /// (offset in `bytes`, offset in the text) where each of its lines starts.
+    lines: Vec<(usize, usize)>,
+}
+
+/// Decode the blob made of `parts` (and a short last line after them).
+fn decode_blob(text: &[u8], parts: &[(usize, usize)]) -> Option<Blob> {
     let mut parts = parts.to_vec();
     if let Some(tail) = parts.last().and_then(|&p| short_tail(text, p)) {
         parts.push(tail);
@@ -380,20 +481,31 @@ fn decode_blob(text: &[u8], parts: &[(usize, usize)]) -> Option<(usize, Decoded)
     if bytes.len() < 16 {
         return None;
     }
-    let mut d = Decoded::new((4, 3));
-    d.text = bytes;
-    d.map = marks.into_iter().map(|(c, o)| (c / 4 * 3, o)).collect();
-    Some((parts[parts.len() - 1].1, d))
+    Some(Blob {
+        end: parts[parts.len() - 1].1,
+        bytes,
+        lines: marks.into_iter().map(|(c, o)| (c / 4 * 3, o)).collect(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The pieces of the literal view of `text`.
     fn decoded(text: &str) -> Vec<String> {
-        literal_runs(text.as_bytes())
-            .into_iter()
-            .map(|d| String::from_utf8(d.text).unwrap())
+        let d = literal_view(text.as_bytes());
+        if d.text.is_empty() {
+            return Vec::new();
+        }
+        d.text
+            .split(|&b| b == 0)
+            .map(|p| {
+                String::from_utf8(p.to_vec())
+                    .unwrap()
+                    .trim_matches('\n')
+                    .to_string()
+            })
             .collect()
     }
 
@@ -404,12 +516,17 @@ mod tests {
         assert_eq!(decoded("k = \"ab\" \\\n  \"cd\""), ["abcd"]);
         assert_eq!(decoded("k = 'ab' . 'cd' # php"), ["abcd"]);
         assert_eq!(decoded("k = \"ab\" || 'cd'"), ["abcd"]);
-        assert_eq!(decoded("[\"a\\n\",\n \"b\\n\"]"), ["a\nb\n"]);
+        assert_eq!(decoded("[\"a\\n\",\n \"b\\n\"]"), ["a\nb"]);
         assert_eq!(decoded(r#"["a", "b"]"#), ["a\nb"]);
         assert_eq!(decoded("\"ab\\\n    cd\""), ["abcd"]);
         assert_eq!(
             decoded(r#""\u0041\x42\u{43}\ud83d\ude00\"""#),
             ["ABC\u{1F600}\""]
+        );
+        // Two runs, two pieces.
+        assert_eq!(
+            decoded("a = \"x\" + \"y\"\nb = 1\nc = \"z\" \"w\""),
+            ["xy", "zw"]
         );
         // Not joined: an object's key and value, unrelated statements; one plain literal is
         // left to the text itself.
@@ -420,8 +537,7 @@ mod tests {
     #[test]
     fn positions_map_back_to_the_literal() {
         let text = b"x = \"ab\\ncd\" + \"ef\"";
-        let runs = literal_runs(text);
-        let d = &runs[0];
+        let d = literal_view(text);
         assert_eq!(d.text, b"ab\ncdef");
         assert_eq!(text[d.outside(0)], b'a');
         assert_eq!(text[d.outside(3)], b'c');
@@ -438,9 +554,9 @@ mod tests {
             .map(|c| std::str::from_utf8(c).unwrap())
             .collect();
         let text = format!("data: |\n  {}\n", wrapped.join("\n  "));
-        let blobs = base64_blobs(text.as_bytes());
-        assert_eq!(blobs.len(), 1);
-        assert_eq!(blobs[0].1.text, data);
-        assert_eq!(&text[blobs[0].0 .0..blobs[0].0 .0 + 4], &b64[..4]);
+        let view = base64_view(text.as_bytes(), &|p| p, &mut Vec::new());
+        assert_eq!(view.text, data);
+        assert_eq!(&text[view.outside(0)..view.outside(0) + 4], &b64[..4]);
+        assert_eq!(text[..view.outside(100)].matches('\n').count(), 3);
     }
 }
