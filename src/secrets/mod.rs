@@ -15,6 +15,7 @@ mod assign;
 pub mod git;
 pub mod hook;
 mod keys;
+mod providers;
 pub mod rules;
 pub mod sniff;
 pub mod text;
