@@ -170,10 +170,10 @@ pub fn scan_entries_report(root: &Path, entries: &[Entry]) -> Report {
     scan_files(root, &files)
 }
 
-/// The leak guard: findings among `entries` (as walked below `root`). Reads names and the
-/// content of small text files only; entries that are not regular files are skipped, and a
-/// file that cannot be read is left to the hashing pass, which fails on it
-/// (use [`scan_entries_report`] to see those errors).
+/// The leak guard: findings among `entries` (as walked below `root`). Reads names, text files
+/// to their end in bounded windows, and binary files (weights) up to their first 8 KiB;
+/// entries that are not regular files are skipped, and a file that cannot be read is left to
+/// the hashing pass, which fails on it (use [`scan_entries_report`] to see those errors).
 pub fn scan_entries(root: &Path, entries: &[Entry]) -> Vec<Finding> {
     scan_entries_report(root, entries).findings
 }
