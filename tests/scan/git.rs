@@ -137,12 +137,15 @@ fn staged_large_blobs_are_streamed_binary_ones_left_unread() {
     let repo = git_repo();
     let d = repo.path();
     let t = format!("glpat-{}", mixed(20, 150));
-    // 6 MiB of text with the secret on its last line (once beyond what was read before).
+    // 17 MiB of text with the secret on its last line (beyond the 16 MiB that blobs were once
+    // skipped above).
     let line_text = "an ordinary line of a large text file in the index\n";
-    let n = (6 << 20) / line_text.len();
+    let n = (17 << 20) / line_text.len();
     write(d, "big.txt", format!("{}{t}\n", line_text.repeat(n)));
-    // 6 MiB of weights with the same secret after their first bytes.
-    let mut weights = random_bytes(6 << 20, 151);
+    // Weights behind a text header longer than the sniffed prefix, with the same secret after
+    // them: read up to where the text turns binary, not beyond.
+    let mut weights = "# a text header\n".repeat(1000).into_bytes();
+    weights.extend_from_slice(&random_bytes(6 << 20, 151));
     weights.extend_from_slice(format!("\n{t}\n").as_bytes());
     write(d, "model.bin", weights);
     git_ok(d, &["add", "."]);
