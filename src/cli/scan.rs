@@ -266,6 +266,10 @@ fn scan_dir(dir: &Path, out: &mut Outcome) -> Result<()> {
     }
 }
 
+/// Staged blobs up to this size are read together from one git, each held in memory whole;
+/// larger ones are streamed.
+const BATCHED_BLOB: u64 = 4 << 20;
+
 fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> Result<()> {
     let here = Path::new(".");
     let top = git::work_tree_top(here).ok_or_else(|| {
@@ -282,9 +286,8 @@ fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> Result<()> {
     }
     let oids: Vec<String> = staged.iter().map(|s| s.oid.clone()).collect();
     let sizes = git::blob_sizes(&top, &oids)?;
-    let small: Vec<usize> = (0..staged.len())
-        .filter(|&i| sizes[i] <= secrets::MAX_CONTENT)
-        .collect();
+    let (small, large): (Vec<usize>, Vec<usize>) =
+        (0..staged.len()).partition(|&i| sizes[i] <= BATCHED_BLOB);
     let small_oids: Vec<String> = small.iter().map(|&i| oids[i].clone()).collect();
     git::read_blobs(&top, &small_oids, |k, content| {
         let s = &staged[small[k]];
@@ -293,6 +296,17 @@ fn scan_staged(pathspecs: &[PathBuf], out: &mut Outcome) -> Result<()> {
                 .expect("reading memory"),
         );
     })?;
+    // Large blobs are streamed, each from its own git, which is stopped once a binary one's
+    // first bytes have been read.
+    for i in large {
+        let s = &staged[i];
+        let mut blob = git::blob_reader(&top, &s.oid)?;
+        match secrets::scan_content(&s.path, &mut blob, sizes[i]) {
+            Ok(found) => report.findings.extend(found),
+            Err(e) => out.error(format!("{}: {e}", display_path(&s.path))),
+        }
+        blob.finish()?;
+    }
     report
         .findings
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));

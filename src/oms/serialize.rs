@@ -307,9 +307,18 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, Serial
 }
 
 impl Plan<'_> {
-    /// Every entry the walk found (what the leak guard reads).
+    /// Every entry the walk found.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// What will be sealed, for the leak guard: each file to read (a followed link's target)
+    /// with the model-relative name it is sealed under.
+    pub fn sealed(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.files
+            .iter()
+            .map(|f| (f.path.clone(), PathBuf::from(&f.rel)))
+            .collect()
     }
 
     /// Hash every file once and list the resources. Serialized by files, `algos` are computed

@@ -12,7 +12,7 @@ use crate::oms::constants::PAYLOAD_TYPE;
 use crate::oms::dsse::pae;
 use crate::oms::serialize::{plan, Serialized};
 use crate::progress::ProgressSink;
-use crate::secrets::{scan_entries, Finding};
+use crate::secrets::{scan_paths, Finding};
 
 pub use crate::oms::serialize::{Refusal, SerializeError, SignOptions, SignedFile, SingleFileName};
 
@@ -145,8 +145,10 @@ pub fn sign_model_with_progress(
     let public_key = signer.public_key().map_err(SignError::Signer)?;
     let plan = plan(model, opts)?;
 
-    // The leak guard, before any hashing.
-    let findings: Vec<Finding> = scan_entries(&model.root, plan.entries())
+    // The leak guard, before any hashing, over exactly what is sealed: a followed link is
+    // scanned under its own name, with its target's content.
+    let findings: Vec<Finding> = scan_paths(&plan.sealed())
+        .findings
         .into_iter()
         .filter(|f| {
             !f.path

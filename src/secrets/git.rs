@@ -252,3 +252,66 @@ pub fn read_blobs(
         Ok(())
     })
 }
+
+/// The content of one blob, streamed from `git cat-file blob` (for blobs too large to hold in
+/// memory). Dropping it before the end stops git.
+pub struct BlobReader {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    oid: String,
+}
+
+/// Stream blob `oid`.
+pub fn blob_reader(top: &Path, oid: &str) -> Result<BlobReader, GitError> {
+    let mut child = git(top)
+        .args(["cat-file", "blob", oid])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    Ok(BlobReader {
+        child,
+        stdout,
+        oid: oid.to_string(),
+    })
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stdout.read(buf)
+    }
+}
+
+impl BlobReader {
+    /// Stop reading: git is ended if it is still sending; an error if it failed on its own.
+    pub fn finish(mut self) -> Result<(), GitError> {
+        let done = self.child.try_wait().map_err(GitError::Spawn)?;
+        let status = match done {
+            Some(s) => s,
+            None => {
+                // Unread content is not an error: drain nothing, end git.
+                let _ = self.child.kill();
+                self.child.wait().map_err(GitError::Spawn)?;
+                return Ok(());
+            }
+        };
+        if status.success() {
+            Ok(())
+        } else {
+            Err(GitError::Failed {
+                args: format!("cat-file blob {}", self.oid),
+                stderr: status.to_string(),
+            })
+        }
+    }
+}
+
+impl Drop for BlobReader {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}

@@ -1,20 +1,29 @@
 //! Secret detection: the one rule set behind `scan` and the leak guard of `sign` and
 //! `vault publish`.
 //!
-//! Names are checked for every file; content only for files up to [`MAX_CONTENT`] bytes whose
-//! first [`sniff::SNIFF_LEN`] bytes are text. Binary files (model weights) are classified by
-//! that prefix and never read further, except small ones that may be a DER private key.
+//! Names are checked for every file. Content is read only when the first
+//! [`sniff::SNIFF_LEN`] bytes are text (UTF-8, a single-byte encoding, or UTF-16, which is
+//! converted); binary files (model weights) are classified by that prefix and never read
+//! further, except small ones that may be a DER private key. Text is read to its end, or to
+//! where it turns binary, in bounded windows ([`text`]), and scanned as it is and as what it
+//! holds: string literals and JSON strings decoded and joined, base64 decoded ([`views`]).
 //! A [`Finding`] names the file, the line and the rule, and holds only a redacted form of the
 //! secret (its first four characters and its length).
 
 pub mod allowlist;
+mod assign;
 pub mod git;
 pub mod hook;
+mod keys;
+mod providers;
 pub mod rules;
 pub mod sniff;
+pub mod text;
+mod tokens;
 mod value;
+pub mod views;
 
-use std::io::{self, Read};
+use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -23,12 +32,9 @@ use crate::hash::open::{FileError, Follow, OpenFile};
 use crate::hash::walk::{Entry, EntryKind};
 
 pub use allowlist::Allowlist;
+pub use keys::is_der_private_key;
 pub use rules::{redact, RULES};
 pub use sniff::{sniff, Sniff};
-
-/// Files larger than this are checked by name only (16 MiB: every credential file fits, and
-/// big text files such as tokenizer vocabularies still get scanned).
-pub const MAX_CONTENT: u64 = 16 * 1024 * 1024;
 
 /// Binary files up to this size are checked for being a DER-encoded private key.
 pub const MAX_DER: u64 = 16 * 1024;
@@ -63,29 +69,9 @@ pub fn scan_name(rel: &Path) -> Option<Finding> {
     })
 }
 
-/// Findings in a text's content, with 1-based line numbers.
+/// Findings in a text (UTF-8 or a single-byte encoding), with 1-based line numbers.
 pub fn scan_text(rel: &Path, text: &[u8]) -> Vec<Finding> {
-    let hits = rules::content_hits(text);
-    if hits.is_empty() {
-        return Vec::new();
-    }
-    let mut line = 1;
-    let mut counted = 0;
-    hits.into_iter()
-        .map(|h| {
-            line += text[counted..h.start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted = h.start;
-            Finding {
-                path: rel.to_path_buf(),
-                line: Some(line),
-                rule: h.rule,
-                redacted: h.redacted,
-            }
-        })
-        .collect()
+    text::scan_stream(rel, text).expect("reading memory")
 }
 
 /// Read up to `limit` bytes into `buf` (fewer only at end of input).
@@ -95,34 +81,32 @@ fn read_up_to(reader: &mut impl Read, buf: &mut Vec<u8>, limit: usize) -> io::Re
 
 /// Findings in the content read from `reader` (a file of `size` bytes named `rel`): reads the
 /// first [`sniff::SNIFF_LEN`] bytes and stops there when they are binary, unless the file is
-/// small enough to be a DER private key. Names are not checked here (see [`scan_name`]).
+/// small enough to be a DER private key; text is read to its end (or to where it turns
+/// binary) in bounded memory. Names are not checked here (see [`scan_name`]).
 pub fn scan_content(rel: &Path, mut reader: impl Read, size: u64) -> io::Result<Vec<Finding>> {
-    if size > MAX_CONTENT {
-        return Ok(Vec::new());
-    }
-    let mut buf = Vec::with_capacity(sniff::SNIFF_LEN.min(size as usize));
-    read_up_to(&mut reader, &mut buf, sniff::SNIFF_LEN)?;
-    match sniff(&buf) {
+    let mut prefix = Vec::with_capacity(sniff::SNIFF_LEN.min(size as usize));
+    read_up_to(&mut reader, &mut prefix, sniff::SNIFF_LEN)?;
+    match sniff(&prefix) {
         Sniff::Binary => {
-            if size <= MAX_DER && buf.first() == Some(&0x30) {
-                let rest = (MAX_DER as usize + 1) - buf.len();
-                read_up_to(&mut reader, &mut buf, rest)?;
-                if rules::is_der_private_key(&buf) {
+            if size <= MAX_DER && prefix.first() == Some(&0x30) {
+                let rest = (MAX_DER as usize + 1).saturating_sub(prefix.len());
+                read_up_to(&mut reader, &mut prefix, rest)?;
+                if is_der_private_key(&prefix) {
                     return Ok(vec![Finding {
                         path: rel.to_path_buf(),
                         line: None,
                         rule: rules::DER_PRIVATE_KEY,
-                        redacted: format!("DER, {} bytes", buf.len()),
+                        redacted: format!("DER, {} bytes", prefix.len()),
                     }]);
                 }
             }
             Ok(Vec::new())
         }
-        Sniff::Text => {
-            let rest = MAX_CONTENT as usize - buf.len();
-            read_up_to(&mut reader, &mut buf, rest)?;
-            Ok(scan_text(rel, &buf))
-        }
+        Sniff::Text => text::scan_stream(rel, Cursor::new(prefix).chain(reader)),
+        utf16 => text::scan_stream(
+            rel,
+            text::Utf16Reader::new(Cursor::new(prefix).chain(reader), utf16 == Sniff::Utf16Be),
+        ),
     }
 }
 
@@ -153,9 +137,17 @@ fn sort(findings: &mut [Finding]) {
 /// Scan the regular files `rels` below `root` in parallel (on the current rayon pool),
 /// without following symlinks at the last component.
 pub fn scan_files(root: &Path, rels: &[PathBuf]) -> Report {
-    let results: Vec<Result<Vec<Finding>, FileError>> = rels
+    let pairs: Vec<(PathBuf, PathBuf)> = rels.iter().map(|r| (root.join(r), r.clone())).collect();
+    scan_paths(&pairs)
+}
+
+/// Scan each regular file `path` as `rel` (its name for the name rules and in findings) in
+/// parallel, without following symlinks at the last component: what a sealed link resolves
+/// to is scanned under the link's name.
+pub fn scan_paths(files: &[(PathBuf, PathBuf)]) -> Report {
+    let results: Vec<Result<Vec<Finding>, FileError>> = files
         .par_iter()
-        .map(|rel| scan_file(&root.join(rel), rel, Follow::No))
+        .map(|(path, rel)| scan_file(path, rel, Follow::No))
         .collect();
     let mut report = Report::default();
     for r in results {
@@ -178,10 +170,10 @@ pub fn scan_entries_report(root: &Path, entries: &[Entry]) -> Report {
     scan_files(root, &files)
 }
 
-/// The leak guard: findings among `entries` (as walked below `root`). Reads names and the
-/// content of small text files only; entries that are not regular files are skipped, and a
-/// file that cannot be read is left to the hashing pass, which fails on it
-/// (use [`scan_entries_report`] to see those errors).
+/// The leak guard: findings among `entries` (as walked below `root`). Reads names, text files
+/// to their end in bounded windows, and binary files (weights) up to their first 8 KiB;
+/// entries that are not regular files are skipped, and a file that cannot be read is left to
+/// the hashing pass, which fails on it (use [`scan_entries_report`] to see those errors).
 pub fn scan_entries(root: &Path, entries: &[Entry]) -> Vec<Finding> {
     scan_entries_report(root, entries).findings
 }

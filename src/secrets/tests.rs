@@ -7,6 +7,11 @@ use std::path::Path;
 use super::rules::*;
 use super::*;
 
+const VAULT_TOKEN: &str = "vault-token";
+const AWS_ACCESS_KEY_ID: &str = "aws-access-key-id";
+const AWS_SECRET_KEY: &str = "aws-secret-access-key";
+const GITHUB_TOKEN: &str = "github-token";
+
 fn random(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
@@ -213,27 +218,63 @@ fn binary_content_is_not_read_past_the_sniffed_prefix() {
     let mut weights = Counting {
         left: size,
         read: 0,
-        first: vec![0u8; 16],
+        first: random(sniff::SNIFF_LEN, 40),
     };
     let found = scan_content(Path::new("model.bin"), &mut weights, size).unwrap();
     assert!(found.is_empty());
     assert_eq!(weights.read, sniff::SNIFF_LEN as u64);
-    // Text is read whole (up to the limit)...
+    // Text is read whole, however large (here beyond the 16 MiB that used to be the limit),
+    // in windows...
+    let big = 20 << 20;
     let mut text = Counting {
-        left: 1 << 20,
+        left: big,
         read: 0,
         first: Vec::new(),
     };
-    scan_content(Path::new("a.txt"), &mut text, 1 << 20).unwrap();
-    assert_eq!(text.read, 1 << 20);
-    // ...and a file over the limit is not opened for content at all.
-    let mut big = Counting {
-        left: MAX_CONTENT + 1,
+    scan_content(Path::new("a.txt"), &mut text, big).unwrap();
+    assert_eq!(text.read, big);
+    // ...up to where it turns binary: a text header before weights does not make them read.
+    let mut header_then_weights = Counting {
+        left: big,
         read: 0,
-        first: Vec::new(),
+        first: [vec![b'a'; 100_000], vec![0u8; 100_000]].concat(),
     };
-    scan_content(Path::new("big.txt"), &mut big, MAX_CONTENT + 1).unwrap();
-    assert_eq!(big.read, 0);
+    scan_content(Path::new("t.bin"), &mut header_then_weights, big).unwrap();
+    assert!(header_then_weights.read <= (text::WINDOW + text::OVERLAP) as u64);
+}
+
+#[test]
+fn windows_report_each_secret_once_on_its_line() {
+    // Small windows, so that secrets fall on every side of their edges.
+    let t = format!("{}{}", hvs(), token(60, 30));
+    let mut text = String::new();
+    let mut want = Vec::new();
+    for i in 0..200 {
+        if i % 7 == 3 {
+            text.push_str(&format!("v{i} = {t}\n"));
+            want.push((i + 1, VAULT_TOKEN));
+        } else {
+            text.push_str(&format!("line {i} of filler text\n"));
+        }
+    }
+    for (window, overlap) in [(256, 128), (300, 100), (1000, 200), (1 << 20, 64 << 10)] {
+        let got: Vec<(usize, &str)> =
+            text::scan_windows(Path::new("w"), &mut text.as_bytes(), window, overlap, |b| {
+                views::all_hits(b)
+            })
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.line.unwrap(), f.rule))
+            .collect();
+        assert_eq!(got, want, "window {window}");
+    }
+    // A line longer than a window is cut, and a secret on it still found once.
+    let long = format!("{}{t}\n", "x ".repeat(600));
+    let got = text::scan_windows(Path::new("w"), &mut long.as_bytes(), 256, 128, |b| {
+        views::all_hits(b)
+    })
+    .unwrap();
+    assert_eq!(got.len(), 1);
 }
 
 #[test]
@@ -312,5 +353,71 @@ proptest::proptest! {
             proptest::prop_assert!(line >= 1 && line <= lines);
         }
         let _ = sniff(&text);
+    }
+}
+
+/// Filler lines of varied length with tokens among them (no multi-line keys: every secret is
+/// shorter than the smallest overlap tried).
+fn corpus(seed: u64, lines: usize) -> String {
+    let mut s = String::new();
+    for i in 0..lines {
+        let r = random(2, seed * 1000 + i as u64);
+        match r[0] % 9 {
+            0 => s += &format!("token = {}{}\n", hvs(), token(40, seed + i as u64)),
+            1 => {
+                s += &format!(
+                    "x: \"ghp_{}\" + \"{}\"\n",
+                    token(10, seed),
+                    token(26, i as u64)
+                )
+            }
+            2 => s += &format!("password = \"{}\"\n", token(18, seed ^ i as u64)),
+            _ => s += &format!("{}\n", "filler words ".repeat(r[1] as usize % 12)),
+        }
+    }
+    s
+}
+
+proptest::proptest! {
+    /// However the text is cut into windows, the findings are those of one window holding it
+    /// all (as chunking never changes a digest).
+    #[test]
+    fn windows_never_change_findings(
+        window in 200usize..3000,
+        overlap in 256usize..600,
+        seed in 0u64..10_000,
+    ) {
+        let text = corpus(seed, 120);
+        let p = Path::new("p");
+        let whole = text::scan_windows(p, &mut text.as_bytes(), 1 << 20, 1 << 16, views::all_hits)
+            .unwrap();
+        let cut = text::scan_windows(p, &mut text.as_bytes(), window, overlap, views::all_hits)
+            .unwrap();
+        proptest::prop_assert_eq!(whole, cut);
+    }
+
+    /// A token cut into pieces, quoted and joined as languages join strings, is found whole.
+    #[test]
+    fn split_literals_are_found_whole(
+        cuts in proptest::collection::btree_set(1usize..39, 1..5),
+        joiner in 0usize..6,
+        single in proptest::prelude::any::<bool>(),
+        seed in 0u64..10_000,
+    ) {
+        let t = format!("ghp_{}", token(36, seed));
+        let q = if single { "'" } else { "\"" };
+        let j = [" + ", "\n    ", " \\\n  ", " . ", " || ", ""][joiner];
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for c in cuts.iter().copied().chain([t.len()]) {
+            pieces.push(format!("{q}{}{q}", &t[last..c]));
+            last = c;
+        }
+        let text = format!("v = (\n{}\n)\n", pieces.join(j));
+        let f = scan_text(Path::new("s"), text.as_bytes());
+        proptest::prop_assert_eq!(f.len(), 1, "{}", text);
+        proptest::prop_assert_eq!(f[0].rule, GITHUB_TOKEN);
+        proptest::prop_assert_eq!(f[0].line, Some(2));
+        proptest::prop_assert_eq!(&f[0].redacted, &redact(t.as_bytes()));
     }
 }

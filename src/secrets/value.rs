@@ -73,8 +73,10 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     ">",
 ];
 
-/// True when `s` carries a marker of an example value: a placeholder word, or the same
-/// character four times in a row (`xxxx`, `0000`).
+/// True when `s` carries a marker of an example value: a placeholder word, a fill character
+/// four times in a row (`xxxx`, `0000`, `****`), or any character six times in a row. (A run
+/// of four of any character is too common in random hex to mean an example: one 40-digit
+/// token in a hundred has one.)
 pub fn is_placeholder(s: &[u8]) -> bool {
     let lower = s.to_ascii_lowercase();
     if PLACEHOLDER_WORDS
@@ -83,7 +85,14 @@ pub fn is_placeholder(s: &[u8]) -> bool {
     {
         return true;
     }
-    s.windows(4).any(|w| w.iter().all(|&b| b == w[0]))
+    has_fill_run(s)
+}
+
+/// A fill character four times in a row, or any character six times.
+fn has_fill_run(s: &[u8]) -> bool {
+    s.windows(4)
+        .any(|w| w.iter().all(|&b| b == w[0]) && b"xX*.0#-_".contains(&w[0]))
+        || s.windows(6).any(|w| w.iter().all(|&b| b == w[0]))
 }
 
 /// True for a reference to a value kept elsewhere: `${VAR}`, `$VAR`, `{{ var }}`, `%(var)s`,
@@ -134,7 +143,36 @@ pub fn is_digest(s: &[u8]) -> bool {
 
 /// The body of a prefixed token (`ghp_…`, `hvs.…`) looks generated, not typed in a document.
 pub fn token_body_is_random(body: &[u8]) -> bool {
-    body.len() >= 16 && !is_placeholder(body) && entropy(body) >= 3.0
+    body.len() >= 16 && !is_token_placeholder(body) && entropy(body) >= 3.0
+}
+
+/// Placeholder words shorter than this are, in a token body, counted only where they stand
+/// apart (see [`is_token_placeholder`]).
+const SHORT_WORD: usize = 6;
+
+/// [`is_placeholder`] for the body of a prefixed token, where the prefix already says what
+/// the value is: a random body of 36 characters holds one of the four- and five-letter words
+/// (`todo`, `test`, `demo`, ...) in some mix of cases about once in two thousand tokens
+/// (`...wOqtoDOd`), so a short word counts only when written in one case and standing apart:
+/// at the start or end of the body or next to a character that is not a letter or digit
+/// (`TEST-...`, `..._test`). Longer words, fill runs and repeats count as they do anywhere.
+pub fn is_token_placeholder(body: &[u8]) -> bool {
+    let lower = body.to_ascii_lowercase();
+    let apart = |at: usize, len: usize| {
+        let word = &body[at..at + len];
+        let one_case = word == &lower[at..at + len] || word == &word.to_ascii_uppercase()[..];
+        let before = at == 0 || !body[at - 1].is_ascii_alphanumeric();
+        let after = at + len == body.len() || !body[at + len].is_ascii_alphanumeric();
+        one_case && (before || after)
+    };
+    let word_found = PLACEHOLDER_WORDS.iter().any(|w| {
+        let w = w.as_bytes();
+        lower
+            .windows(w.len())
+            .enumerate()
+            .any(|(at, win)| win == w && (w.len() >= SHORT_WORD || apart(at, w.len())))
+    });
+    word_found || has_fill_run(body)
 }
 
 /// The value of a `password = "…"` style assignment looks like a real secret: long enough,
@@ -189,6 +227,30 @@ mod tests {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         ] {
             assert!(!assigned_value_is_secret(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn token_bodies_holding_a_short_word_by_chance_are_random() {
+        // Random bodies (found by the property tests) that hold a placeholder word by chance.
+        for body in [
+            "0wff1IJd7QlMHvcWmZkM622BxI87wOqtoDOd",
+            "Rk2TeSTq8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4",
+            "q8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4Gf6dEMo",
+        ] {
+            assert!(token_body_is_random(body.as_bytes()), "{body}");
+        }
+        // Documentation's bodies: a short word standing apart in one case, a long word in
+        // any case, fill.
+        for body in [
+            "TEST-q8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4Gf6",
+            "q8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4Gf6_demo",
+            "q8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4Gf6todo",
+            "ExAmPlEq8Zr2LmX0vTa9KpWn3v5Yb7Hc1Jd4",
+            "q8Zr2LmX0vTa9KpWxxxxxxxxxxxxxxxxxxxx",
+            "yourtokenq8Zr2LmX0vTa9KpWn3v5Yb7Hc1J",
+        ] {
+            assert!(!token_body_is_random(body.as_bytes()), "{body}");
         }
     }
 

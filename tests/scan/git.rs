@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{git, git_ok, git_repo, line, mixed, redaction, scan};
-use crate::util::write;
+use crate::util::{random_bytes, write};
 
 #[test]
 fn gitignore_is_respected_inside_a_work_tree() {
@@ -129,6 +129,31 @@ fn staged_before_the_first_commit() {
     assert_eq!(
         run.stdout,
         line("x/y.txt", 1, "huggingface-token", &redaction(&t)) + "\n"
+    );
+}
+
+#[test]
+fn staged_large_blobs_are_streamed_binary_ones_left_unread() {
+    let repo = git_repo();
+    let d = repo.path();
+    let t = format!("glpat-{}", mixed(20, 150));
+    // 17 MiB of text with the secret on its last line (beyond the 16 MiB that blobs were once
+    // skipped above).
+    let line_text = "an ordinary line of a large text file in the index\n";
+    let n = (17 << 20) / line_text.len();
+    write(d, "big.txt", format!("{}{t}\n", line_text.repeat(n)));
+    // Weights behind a text header longer than the sniffed prefix, with the same secret after
+    // them: read up to where the text turns binary, not beyond.
+    let mut weights = "# a text header\n".repeat(1000).into_bytes();
+    weights.extend_from_slice(&random_bytes(6 << 20, 151));
+    weights.extend_from_slice(format!("\n{t}\n").as_bytes());
+    write(d, "model.bin", weights);
+    git_ok(d, &["add", "."]);
+    let run = scan(d, &["--staged"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        line("big.txt", n + 1, "gitlab-token", &redaction(&t)) + "\n"
     );
 }
 

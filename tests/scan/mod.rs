@@ -7,10 +7,14 @@
 //! This file is the fixture: random token material, the expected output line and redaction,
 //! `scan` run in a directory, and git repositories isolated from the developer's configuration.
 //! The tests, by concern: `rules` (every content and file-name rule, and near misses),
+//! `providers` (one generated token per provider rule), `containers` (notebooks, split
+//! literals, base64, UTF-16, NUL bytes, large files, unread weights),
 //! `reporting` (exit codes, the allowlist, binary files, escaped names, this repository) and
 //! `git` (`.gitignore`, `--staged`, the pre-commit hook).
 
+mod containers;
 mod git;
+mod providers;
 mod reporting;
 mod rules;
 

@@ -131,3 +131,19 @@ fn names_are_escaped_so_they_cannot_forge_lines() {
         ) + "\n"
     );
 }
+
+#[test]
+fn the_readme_names_every_rule() {
+    // The README's table of what the scanner covers is kept with the rule set.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## Keeping secrets out").unwrap();
+    let section = &readme[start..];
+    let section = &section[..section.find("### Before every commit").unwrap()];
+    for (name, _) in modelseal::secrets::RULES {
+        assert!(
+            section.contains(&format!("`{name}`")),
+            "the README's scan section does not name the rule {name}"
+        );
+    }
+}

@@ -8,18 +8,18 @@ use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use super::{line, mixed, pick, redaction, scan, DIGIT};
 use crate::util::{random_bytes, write};
 
-fn b64(bytes: &[u8]) -> String {
+pub(super) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// `-----BEGIN <label>-----` built from pieces, so no key header sits in this file.
-fn begin(label: &str) -> String {
+pub(super) fn begin(label: &str) -> String {
     format!("{}BEGIN {label}-----", "-----")
 }
-fn end(label: &str) -> String {
+pub(super) fn end(label: &str) -> String {
     format!("{}END {label}-----", "-----")
 }
-fn private(kind: &str) -> String {
+pub(super) fn private(kind: &str) -> String {
     let pk = ["PRIVATE", "KEY"].join(" ");
     if kind.is_empty() {
         pk
@@ -29,7 +29,7 @@ fn private(kind: &str) -> String {
 }
 
 /// A PEM block of `label` around `der_len` random bytes, optional header lines, `width` columns.
-fn pem(label: &str, headers: &str, der_len: usize, width: usize, seed: u64) -> String {
+pub(super) fn pem(label: &str, headers: &str, der_len: usize, width: usize, seed: u64) -> String {
     let body = b64(&random_bytes(der_len, seed));
     let mut s = format!("{}\n{headers}", begin(label));
     for chunk in body.as_bytes().chunks(width) {
@@ -43,7 +43,7 @@ fn pem(label: &str, headers: &str, der_len: usize, width: usize, seed: u64) -> S
 
 /// The redacted form the scanner must show for a PEM block: the first four characters of its
 /// base64 body and the body's length.
-fn pem_redaction(pem: &str) -> String {
+pub(super) fn pem_redaction(pem: &str) -> String {
     let body: Vec<&str> = pem
         .lines()
         .filter(|l| {
@@ -135,6 +135,36 @@ fn true_positives() -> Corpus {
     ));
     c.secrets.push(putty_priv.clone());
     c.quiet(&putty);
+    // PuTTY version 2, encrypted.
+    let putty2_priv: Vec<String> = b64(&random_bytes(600, 42))
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let putty2 = format!(
+        "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: aes256-cbc\nComment: imported\nPublic-Lines: 1\n{}\nPrivate-Lines: {}\n{}\nPrivate-MAC: {}",
+        b64(&random_bytes(90, 43)),
+        putty2_priv.len(),
+        putty2_priv.join("\n"),
+        pick(b"0123456789abcdef", 40, 44)
+    );
+    let joined = putty2_priv.concat();
+    c.expected.push((
+        c.lines.len() + 1,
+        "putty-private-key",
+        format!("{}... ({} chars)", &joined[..4], joined.len()),
+    ));
+    c.secrets.push(joined);
+    c.quiet(&putty2);
+    // SSH2 (RFC 4716 armour, ssh.com's private key format) with a continued header line.
+    let ssh2 = format!("SSH2 ENCRYPTED {}", private(""));
+    c.hit_pem(
+        "private-key",
+        &format!(
+            "---- BEGIN {ssh2} ----\nComment: \"rsa-key-20240101 \\\nwith more\"\n{}---- END {ssh2} ----\n",
+            pem("X", "", 700, 70, 45).lines().skip(1).take_while(|l| !l.starts_with("-----")).map(|l| format!("{l}\n")).collect::<String>()
+        ),
+    );
     // AWS
     let akid = format!("AKIA{}", pick(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 12));
     c.hit(
@@ -211,6 +241,10 @@ fn near_misses() -> String {
     s += &p256::pkcs8::EncodePublicKey::to_public_key_pem(&ec.public_key(), lf).unwrap();
     s += &pem("CERTIFICATE", "", 600, 64, 51);
     s += &format!("ssh-ed25519 {} user@host\n", b64(&random_bytes(51, 52)));
+    s += &format!(
+        "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"k\"\n{}\n---- END SSH2 PUBLIC KEY ----\n",
+        b64(&random_bytes(270, 54))
+    );
     s += &format!("ssh-rsa {} user@host\n", b64(&random_bytes(279, 53)));
     // Headers without a key (documentation) and a key type named in prose.
     s += &format!(

@@ -155,3 +155,49 @@ fn the_leak_guard_refuses_private_keys_and_credentials() {
     s.sign("m", &["--allow-secret", "m/.env"]);
     s.verify("m", "m/model.sig", &[]).ok();
 }
+
+#[test]
+fn the_leak_guard_reads_what_a_followed_link_seals() {
+    let s = Signer::new();
+    let k = s.key_arg();
+    let m = abc_model(s.path(), "m");
+    // A token in a directory that is left out of the model, reached through a link that is
+    // sealed; and a link whose own name means a dotenv file.
+    let token = format!(
+        "glpat-{}",
+        random_bytes(20, 7)
+            .iter()
+            .map(
+                |b| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                    [*b as usize % 62] as char
+            )
+            .collect::<String>()
+    );
+    write(&m, "private/notes.txt", format!("deploy with {token}\n"));
+    std::os::unix::fs::symlink("private/notes.txt", m.join("readme.txt")).unwrap();
+    std::os::unix::fs::symlink("a.bin", m.join(".env")).unwrap();
+    let run = assert_refused(
+        s.path(),
+        &[
+            "sign",
+            "m",
+            "--key",
+            k,
+            "--allow-symlinks",
+            "--ignore",
+            "m/private",
+        ],
+        1,
+        &[
+            "readme.txt:1: gitlab-token",
+            ".env: env-file",
+            "refusing to sign: 2 files look like private keys or credentials",
+        ],
+    );
+    assert!(!run.stderr.contains(&token[4..]), "{run:?}");
+    assert!(!run.stderr.contains("private/notes.txt"), "{run:?}");
+    // Without the link, the ignored directory is not sealed and nothing is refused.
+    std::fs::remove_file(m.join("readme.txt")).unwrap();
+    std::fs::remove_file(m.join(".env")).unwrap();
+    s.sign("m", &["--allow-symlinks", "--ignore", "m/private"]);
+}

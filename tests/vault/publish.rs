@@ -77,16 +77,37 @@ vaulttest!(publish_with_cas_refuses_a_concurrent_writer, |t| {
 
 vaulttest!(publish_runs_the_leak_guard_and_writes_nothing, |t| {
     t.write("m/model.safetensors", random_bytes(4096, 9));
-    let key_pem = format!(
-        "{}\n{}\n{}\n",
-        concat!("-----BEGIN ", "PRIVATE KEY-----"),
-        "MC4CAQAwBQYDK2VwBCIEIB7lqFzGg2bQhGZ3fJZp0l1m0X2Jx0c8m7qPcCkVj2Qm",
-        concat!("-----END ", "PRIVATE KEY-----")
+    // A private key made at run time (no key is committed: the repository is scanned).
+    let key = ed25519_dalek::SigningKey::from_bytes(&random_bytes(32, 10).try_into().unwrap());
+    let lf = ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF;
+    let key_pem = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, lf).unwrap();
+    t.write("m/deploy/signing.pem", key_pem.as_bytes());
+    // A token in a notebook's cell, between the escaped quotes every notebook has.
+    let token = format!(
+        "hf_{}",
+        crate::util::random_bytes(30, 11)
+            .iter()
+            .map(|b| {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[*b as usize % 52] as char
+            })
+            .collect::<String>()
     );
-    t.write("m/deploy/signing.pem", key_pem);
+    t.write(
+        "m/notes.ipynb",
+        format!("{{\"cells\": [{{\"cell_type\": \"code\", \"source\": [\"login(token=\\\"{token}\\\")\\n\"]}}]}}\n"),
+    );
     let name = unique("leak");
     let r = t.run(&publish("m", &format!("secret/{name}"), &[]));
-    assert_code(&r, 1, &["deploy/signing.pem", "refusing to publish"]);
+    assert_code(
+        &r,
+        1,
+        &[
+            "deploy/signing.pem:1: private-key",
+            "notes.ipynb:1: huggingface-token",
+            "refusing to publish",
+        ],
+    );
+    assert!(!r.stderr.contains(&token[4..]), "{r:#?}");
     assert!(r.stdout.is_empty(), "{r:#?}");
     let (code, _) = t.bao().api("GET", &format!("secret/data/{name}"), None);
     assert_eq!(code, 404, "nothing may be written to Vault");
