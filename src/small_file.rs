@@ -84,10 +84,12 @@ pub fn read(
         limit,
         what,
     };
-    if file.metadata().map_err(io)?.len() > limit {
+    let size = file.metadata().map_err(io)?.len();
+    if size > limit {
         return Err(too_large());
     }
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Sized from the file: no doubling (and no second copy) of a large bundle as it is read.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(too_large());

@@ -75,10 +75,11 @@ impl HasExit for BundleError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawBundle {
+struct RawBundle<'a> {
     media_type: String,
     verification_material: RawMaterial,
-    dsse_envelope: RawEnvelope,
+    #[serde(borrow)]
+    dsse_envelope: RawEnvelope<'a>,
 }
 
 #[derive(Deserialize)]
@@ -114,8 +115,11 @@ struct RawPublicKey {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawEnvelope {
-    payload: String,
+struct RawEnvelope<'a> {
+    /// Borrowed from the bundle's bytes (base64 has no escapes): a large payload is not
+    /// copied before it is decoded.
+    #[serde(borrow)]
+    payload: std::borrow::Cow<'a, str>,
     payload_type: String,
     signatures: Vec<RawSignature>,
 }
@@ -286,9 +290,10 @@ impl CheckedBundle {
 
 /// Read a bundle file, refusing one beyond the size limit without reading it whole.
 pub fn read_bundle(path: &Path) -> Result<Vec<u8>, BundleError> {
-    Ok(small_file::read(path, MAX_BUNDLE_BYTES, "bundle")
-        .map_err(BundleError::Read)?
-        .to_vec())
+    let mut bytes =
+        small_file::read(path, MAX_BUNDLE_BYTES, "bundle").map_err(BundleError::Read)?;
+    // A bundle holds nothing secret: take the bytes out rather than copy them.
+    Ok(std::mem::take(&mut *bytes))
 }
 
 #[derive(Serialize)]

@@ -19,12 +19,12 @@ const CERTIFICATE_RELEASES: [&str; 5] = ["v0.2.0", "v0.3.1", "v1.0.0", "v1.0.1",
 /// The releases whose Sigstore keyless bundles are recorded.
 const KEYLESS_RELEASES: [&str; 4] = ["v0.3.1", "v1.0.0", "v1.0.1", "v1.1.0"];
 /// Who signed the keyless goldens, and the OIDC issuer that vouched for them.
-const IDENTITY: &str = "stefanb@us.ibm.com";
-const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
+pub(crate) const IDENTITY: &str = "stefanb@us.ibm.com";
+pub(crate) const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
 
 /// A golden model copied to a fresh directory (so tests may change it): the directory, and the
 /// verify arguments the reference's own invocation implies (`--ignore-paths` where it ignores).
-fn golden(release: &str, mode: &str) -> (tempfile::TempDir, PathBuf, Vec<String>) {
+pub(crate) fn golden(release: &str, mode: &str) -> (tempfile::TempDir, PathBuf, Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
     let name = format!("{release}-{mode}");
     let dir = tmp.path().join(&name);
@@ -43,7 +43,7 @@ fn golden(release: &str, mode: &str) -> (tempfile::TempDir, PathBuf, Vec<String>
 }
 
 /// The root certificate the certificate goldens chain to.
-fn golden_ca() -> String {
+pub(crate) fn golden_ca() -> String {
     data("model_signing-golden/keys/certificate/ca-cert.pem")
         .to_str()
         .unwrap()

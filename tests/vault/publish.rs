@@ -215,3 +215,58 @@ vaulttest!(vault_pin_refuses_an_older_validly_signed_release, |t| {
         &["has no field 'root_sha256'; fields present: checksum"],
     );
 });
+
+// The pin is a property of the release, not of the trust method: a certificate-mode and a
+// Sigstore keyless bundle (the reference's recorded ones) pass with the approved root digest
+// pinned, and are refused under a pin for another release.
+vaulttest!(vault_pin_works_with_certificate_and_keyless_bundles, |t| {
+    use crate::trust::{golden, golden_ca, IDENTITY, ISSUER};
+    for (mode, trust) in [
+        (
+            "certificate",
+            vec!["--certificate-chain".to_string(), golden_ca()],
+        ),
+        (
+            "sigstore",
+            vec![
+                "--identity".to_string(),
+                IDENTITY.into(),
+                "--issuer".into(),
+                ISSUER.into(),
+            ],
+        ),
+    ] {
+        let (_tmp, dir, args) = golden("v1.1.0", mode);
+        let subject: serde_json::Value =
+            serde_json::from_str(&crate::kit::payload_of(&dir.join("model.sig"))).unwrap();
+        let root = subject["subject"][0]["digest"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let approved = format!("secret/{}", unique("pin-approved"));
+        let other = format!("secret/{}", unique("pin-other"));
+        t.bao()
+            .cli_ok(&["kv", "put", &approved, &format!("root_sha256={root}")]);
+        let another = crate::kit::sha256_hex(b"another release");
+        t.bao()
+            .cli_ok(&["kv", "put", &other, &format!("root_sha256={another}")]);
+        let run = |pin: &str| {
+            let mut all: Vec<String> = args.clone();
+            all.extend(trust.iter().cloned());
+            all.extend(["--vault-pin".to_string(), pin.to_string()]);
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            t.run(&refs)
+        };
+        let r = run(&approved);
+        assert_eq!(r.code, 0, "{mode}: {r:#?}");
+        let r = run(&other);
+        assert_code(
+            &r,
+            1,
+            &[&format!(
+                "is not the release approved at {other} (version 1)"
+            )],
+        );
+        assert!(!r.stdout.contains("OK"), "{mode}: {r:#?}");
+    }
+});

@@ -257,7 +257,7 @@ impl TrustPolicy for CertificateChain {
         }
         // model_signing 0.2.0: its mis-encoded PAE, and SHA-256 whatever the curve (its
         // certificate verifier hard-coded the hash); its statements only.
-        let compat = pae_compat(&bundle.payload_type, &bundle.payload);
+        let compat = pae_compat(&bundle.payload_type, envelope.payload);
         if key.verify_ecdsa_sha256(&compat, &bundle.signature) {
             signer.scheme = Scheme::EcdsaLegacyPae;
             return Ok(Signer::Certificate(signer));

@@ -100,7 +100,7 @@ impl TrustPolicy for TrustedKeys {
         }
         // model_signing 0.2.0 signed a mis-encoded PAE with the curve's hash; its statements
         // only (checked once the statement is parsed).
-        let compat = pae_compat(&bundle.payload_type, &bundle.payload);
+        let compat = pae_compat(&bundle.payload_type, envelope.payload);
         if let Some(i) = candidates.iter().copied().find(|&i| {
             trusted[i].key_type() != KeyType::Ed25519
                 && trusted[i].verify(&compat, &bundle.signature).is_some()

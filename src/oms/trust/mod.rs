@@ -32,9 +32,12 @@ use crate::oms::statement::{Format, Statement, StatementError};
 /// What a policy judges: the parsed bundle, the bundle's bytes as read (for policies that
 /// check the whole document, such as Sigstore's), and the PAE its signature must cover.
 pub struct Envelope<'a> {
+    /// The parsed bundle; its `payload` has been moved into `pae` (use [`Envelope::payload`]).
     pub bundle: &'a CheckedBundle,
     pub raw: &'a [u8],
     pub pae: &'a [u8],
+    /// The signed payload: the tail of `pae`, held once.
+    pub payload: &'a [u8],
 }
 
 /// Who signed a bundle, as established by the policy that accepted it.
@@ -242,19 +245,25 @@ pub struct Authenticated {
 /// Parse `bundle` strictly, check its signature over the PAE under `policy`, and parse the
 /// statement from exactly the bytes that were signed (never re-serialized).
 pub fn authenticate(bundle: &[u8], policy: &dyn TrustPolicy) -> Result<Authenticated, AuthError> {
-    let checked = CheckedBundle::parse(bundle)?;
-    let message = pae(&checked.payload_type, &checked.payload);
+    let mut checked = CheckedBundle::parse(bundle)?;
+    // The payload is held once, inside the PAE (a large manifest is not copied twice).
+    let payload = std::mem::take(&mut checked.payload);
+    let message = pae(&checked.payload_type, &payload);
+    let len = payload.len();
+    drop(payload);
+    let payload = &message[message.len() - len..];
     let signer = policy.verify(&Envelope {
         bundle: &checked,
         raw: bundle,
         pae: &message,
+        payload,
     })?;
     if checked.payload_type != PAYLOAD_TYPE {
         return Err(AuthError::PayloadType {
             found: display_bytes(checked.payload_type.as_bytes()),
         });
     }
-    let statement = Statement::parse(&checked.payload)?;
+    let statement = Statement::parse(payload)?;
     // model_signing 0.2.0's mis-encoded PAE is its own statements' only.
     if signer.scheme() == Some(Scheme::EcdsaLegacyPae) && statement.format != Format::V02 {
         return Err(TrustError::LegacyPae.into());

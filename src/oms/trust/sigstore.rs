@@ -288,7 +288,7 @@ impl TrustPolicy for Sigstore {
         if !matches!(envelope.bundle.material, Material::Certificates(_)) {
             return Err(TrustError::Needs(Needs::Keys));
         }
-        let digest = subject_digest(&envelope.bundle.payload)?;
+        let digest = subject_digest(envelope.payload)?;
         self.verify_bundle(envelope.raw, Artifact::from_digest(digest))
             .map(Signer::Sigstore)
     }
