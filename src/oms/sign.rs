@@ -264,9 +264,8 @@ pub fn sign_model_with_progress(
                 continue;
             }
         }
-        let path = model.root.join(&e.rel);
         match e.kind {
-            EntryKind::File => job(rel, path, e.seen()),
+            EntryKind::File => job(rel, e.path(&model.root), e.seen()),
             EntryKind::Symlink if !opts.allow_symlinks => refusals.push(Refusal {
                 path: shown,
                 reason:

@@ -153,9 +153,15 @@ fn sort(findings: &mut [Finding]) {
 /// Scan the regular files `rels` below `root` in parallel (on the current rayon pool),
 /// without following symlinks at the last component.
 pub fn scan_files(root: &Path, rels: &[PathBuf]) -> Report {
-    let results: Vec<Result<Vec<Finding>, FileError>> = rels
+    let files: Vec<(PathBuf, PathBuf)> = rels.iter().map(|r| (root.join(r), r.clone())).collect();
+    scan_paths(&files)
+}
+
+/// [`scan_files`] of `(path to read, name to report)` pairs.
+fn scan_paths(files: &[(PathBuf, PathBuf)]) -> Report {
+    let results: Vec<Result<Vec<Finding>, FileError>> = files
         .par_iter()
-        .map(|rel| scan_file(&root.join(rel), rel, Follow::No))
+        .map(|(path, rel)| scan_file(path, rel, Follow::No))
         .collect();
     let mut report = Report::default();
     for r in results {
@@ -169,13 +175,14 @@ pub fn scan_files(root: &Path, rels: &[PathBuf]) -> Report {
 }
 
 /// [`scan_entries`] with the files that could not be read.
+/// A Hugging Face cache link is read from its blob, under the link's name.
 pub fn scan_entries_report(root: &Path, entries: &[Entry]) -> Report {
-    let files: Vec<PathBuf> = entries
+    let files: Vec<(PathBuf, PathBuf)> = entries
         .iter()
         .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.rel.clone())
+        .map(|e| (e.path(root), e.rel.clone()))
         .collect();
-    scan_files(root, &files)
+    scan_paths(&files)
 }
 
 /// The leak guard: findings among `entries` (as walked below `root`). Reads names and the
