@@ -5,6 +5,7 @@ mod check;
 mod golden;
 mod guard;
 mod hash;
+mod hf;
 mod interop;
 mod kit;
 mod properties;

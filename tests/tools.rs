@@ -33,6 +33,14 @@ const B3SUM: Tool = Tool {
     install: "scripts/install-b3sum",
 };
 
+const HF_PYTHON: Tool = Tool {
+    env: "MODELSEAL_HUGGINGFACE_HUB",
+    // Never looked up on PATH: a `python` there need not have huggingface_hub.
+    name: "",
+    cache: Some(".cache/venv-huggingface-hub/bin/python"),
+    install: "scripts/install-huggingface-hub",
+};
+
 const OPENSSL: Tool = Tool {
     env: "MODELSEAL_OPENSSL",
     name: "openssl",
@@ -60,7 +68,7 @@ fn find(tool: &Tool) -> PathBuf {
         );
         return p;
     }
-    if let Some(path) = std::env::var_os("PATH") {
+    if let Some(path) = std::env::var_os("PATH").filter(|_| !tool.name.is_empty()) {
         for dir in std::env::split_paths(&path) {
             let p = dir.join(tool.name);
             if is_executable(&p) {
@@ -93,6 +101,12 @@ pub fn model_signing() -> PathBuf {
 #[track_caller]
 pub fn b3sum() -> PathBuf {
     find(&B3SUM)
+}
+
+/// The Python that imports the pinned `huggingface_hub` (scripts/install-huggingface-hub).
+#[track_caller]
+pub fn hf_python() -> PathBuf {
+    find(&HF_PYTHON)
 }
 
 /// `openssl`, for generating test keys.

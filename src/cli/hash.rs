@@ -106,6 +106,8 @@ enum Item {
     Stdin,
     File {
         path: PathBuf,
+        /// Where the bytes are read: `path`, or the blob a Hugging Face cache link leads to.
+        open: PathBuf,
         follow: Follow,
         size: u64,
         /// The file a directory walk saw (None for a name given as an argument).
@@ -206,6 +208,7 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
     if !meta.is_dir() {
         items.push(Item::File {
             path: path.to_path_buf(),
+            open: path.to_path_buf(),
             follow: Follow::Yes,
             size: meta.len(),
             seen: None,
@@ -219,6 +222,7 @@ fn collect(path: &Path, items: &mut Vec<Item>) {
                 let full = path.join(&e.rel);
                 match e.kind {
                     EntryKind::File => items.push(Item::File {
+                        open: e.path(path),
                         path: full,
                         follow: Follow::No,
                         size: e.size,
@@ -257,15 +261,16 @@ fn hash_items(
     let mut jobs = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if let Item::File {
-            path,
+            open,
             follow,
             size,
             seen,
+            ..
         } = item
         {
             at.push(i);
             jobs.push(Job {
-                path: path.clone(),
+                path: open.clone(),
                 follow: *follow,
                 seen: *seen,
                 size: *size,

@@ -6,6 +6,7 @@ mod digest;
 mod error;
 mod guard;
 mod hash;
+mod hf;
 mod keygen;
 mod output;
 mod passphrase;
@@ -67,6 +68,8 @@ pub enum Command {
     Guard(guard::GuardArgs),
     /// Scan files for private keys and credentials before they are committed or released.
     Scan(scan::ScanArgs),
+    /// The Hugging Face cache: check a cached snapshot against the Hub's own digests.
+    Hf(hf::HfArgs),
 }
 
 /// The most hashing threads: a thread per core is the useful range (SHA-256 of one file is one
@@ -156,6 +159,7 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             Command::VerifyBlob(args) => verify_blob::run(args),
             Command::Vault(args) => vault::run(args),
             Command::Scan(args) => scan::run(args),
+            Command::Hf(args) => hf::run(args, &global),
             Command::Guard(_) => unreachable!("matched above"),
         }),
     }

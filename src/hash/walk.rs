@@ -1,5 +1,9 @@
 //! Walking a model directory: every entry with its kind, symlinks never followed, in a
 //! deterministic order (byte order of the relative POSIX path).
+//!
+//! The one exception is where a symbolic link is how a file is kept: in a Hugging Face cache
+//! snapshot (see [`crate::model::hf`]), a link that leads to a blob of the same repository is
+//! listed as a regular file under the link's name, with the blob as its [`Entry::target`].
 
 use std::ffi::OsString;
 use std::fs;
@@ -67,9 +71,20 @@ pub struct Entry {
     pub size: u64,
     pub dev: u64,
     pub ino: u64,
+    /// Where the file's bytes are read from when that is not `root/rel`: the blob a Hugging
+    /// Face cache link leads to (size, device and inode above are the blob's).
+    pub target: Option<PathBuf>,
 }
 
 impl Entry {
+    /// The path to open for this entry's bytes.
+    pub fn path(&self, root: &Path) -> PathBuf {
+        match &self.target {
+            Some(t) => t.clone(),
+            None => root.join(&self.rel),
+        }
+    }
+
     /// The relative path as UTF-8, if it is.
     pub fn rel_str(&self) -> Option<&str> {
         self.rel.to_str()
@@ -108,6 +123,7 @@ pub fn entry(root: &Path, rel: &Path) -> io::Result<Entry> {
         size: meta.size(),
         dev: meta.dev(),
         ino: meta.ino(),
+        target: None,
     })
 }
 
@@ -115,6 +131,7 @@ pub fn entry(root: &Path, rel: &Path) -> io::Result<Entry> {
 /// Directories themselves are not listed; symlinks (to directories too) are listed, not followed.
 pub fn walk(root: &Path, skip: &dyn Fn(&Path, bool) -> bool) -> Result<Vec<Entry>, WalkError> {
     let mut out = Vec::new();
+    let snapshot = crate::model::hf::Snapshot::recognise(root);
     let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
     while let Some(rel_dir) = stack.pop() {
         let dir = root.join(&rel_dir);
@@ -136,8 +153,21 @@ pub fn walk(root: &Path, skip: &dyn Fn(&Path, bool) -> bool) -> Result<Vec<Entry
             if skip(&rel, is_dir) {
                 continue;
             }
+            let blob = match &snapshot {
+                Some(s) if meta.file_type().is_symlink() => s.resolve(&rel).ok(),
+                _ => None,
+            };
             if is_dir {
                 stack.push(rel);
+            } else if let Some(blob) = blob {
+                out.push(Entry {
+                    rel,
+                    kind: EntryKind::File,
+                    size: blob.meta.size(),
+                    dev: blob.meta.dev(),
+                    ino: blob.meta.ino(),
+                    target: Some(blob.path),
+                });
             } else {
                 out.push(Entry {
                     rel,
@@ -145,6 +175,7 @@ pub fn walk(root: &Path, skip: &dyn Fn(&Path, bool) -> bool) -> Result<Vec<Entry
                     size: meta.size(),
                     dev: meta.dev(),
                     ino: meta.ino(),
+                    target: None,
                 });
             }
         }

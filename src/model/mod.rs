@@ -1,6 +1,7 @@
 //! A model on disk: a directory or a single file, its name, the user's paths relative to it,
 //! and opening one of its files while proving it is the file the walk saw.
 
+pub mod hf;
 pub mod paths;
 
 use std::fs;

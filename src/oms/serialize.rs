@@ -254,9 +254,9 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, Serial
             );
             continue;
         }
-        let path = model.root.join(&e.rel);
         let (path, seen) = match e.kind {
-            EntryKind::File => (path, e.seen()),
+            // A Hugging Face cache link is read as the blob it leads to (hash::walk).
+            EntryKind::File => (e.path(&model.root), e.seen()),
             EntryKind::Symlink if !opts.allow_symlinks => {
                 refuse(
                     "is a symbolic link (use --allow-symlinks to follow links inside the model)"

@@ -161,13 +161,14 @@ pub fn scan_paths(files: &[(PathBuf, PathBuf)]) -> Report {
 }
 
 /// [`scan_entries`] with the files that could not be read.
+/// A Hugging Face cache link is read from its blob, under the link's name.
 pub fn scan_entries_report(root: &Path, entries: &[Entry]) -> Report {
-    let files: Vec<PathBuf> = entries
+    let files: Vec<(PathBuf, PathBuf)> = entries
         .iter()
         .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.rel.clone())
+        .map(|e| (e.path(root), e.rel.clone()))
         .collect();
-    scan_files(root, &files)
+    scan_paths(&files)
 }
 
 /// The leak guard: findings among `entries` (as walked below `root`). Reads names, text files

@@ -217,7 +217,7 @@ fn locate(
         return problem(Reason::Missing, "a regular file", "no such file".into());
     };
     let (path, seen) = match entry.kind {
-        EntryKind::File => (model.root.join(&entry.rel), entry.seen()),
+        EntryKind::File => (entry.path(&model.root), entry.seen()),
         EntryKind::Symlink if !manifest.policy.allow_symlinks => {
             return problem(Reason::Symlink, "a regular file", "a symbolic link".into())
         }

@@ -165,6 +165,7 @@ fn publish(args: PublishArgs) -> Result<Exit> {
             size: meta.len(),
             dev: meta.dev(),
             ino: meta.ino(),
+            target: None,
         };
         (parent, vec![entry], false)
     } else {
@@ -218,7 +219,7 @@ fn publish(args: PublishArgs) -> Result<Exit> {
     let jobs: Vec<Job> = entries
         .iter()
         .map(|e| Job {
-            path: root.join(&e.rel),
+            path: e.path(&root),
             follow: Follow::No,
             seen: Some(e.seen()),
             size: e.size,
