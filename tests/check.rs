@@ -287,3 +287,30 @@ fn a_huge_line_is_refused_in_bounded_memory() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_blake3_checkfile_checked_as_sha256_gets_a_hint_that_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.bin", random_bytes(5000, 1));
+    write(d, "b.txt", b"hello\n");
+    // What b3sum (or `sign --sums`) writes: untagged lines, BLAKE3 digests.
+    let sums = run_in(d, ["hash", "--algo", "blake3", "a.bin", "b.txt"]);
+    sums.ok();
+    write(d, "B3SUMS", &sums.stdout_bytes);
+    let r = run_in(d, ["check", "B3SUMS"]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.stderr.contains("hint: a.bin matches its line as BLAKE3")
+            && r.stderr.contains("check it with --algo blake3"),
+        "{r:#?}"
+    );
+    run_in(d, ["check", "--algo", "blake3", "B3SUMS"]).ok();
+    // A real SHA-256 mismatch gets no such hint.
+    let sums = run_in(d, ["hash", "--algo", "sha256", "a.bin"]);
+    write(d, "SHA256SUMS", &sums.stdout_bytes);
+    write(d, "a.bin", random_bytes(5000, 2));
+    let r = run_in(d, ["check", "SHA256SUMS"]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(!r.stderr.contains("hint"), "{r:#?}");
+}

@@ -65,6 +65,8 @@ struct Tally {
     mismatched: u64,
     matched: u64,
     entries: u64,
+    /// The first entry that failed as SHA-256: checked once more as BLAKE3 for the hint.
+    first_sha256_mismatch: Option<CheckEntry>,
 }
 
 enum Outcome {
@@ -229,6 +231,9 @@ fn report_batch(
             }
             Outcome::Failed => {
                 tally.mismatched += 1;
+                if e.algorithm == Algorithm::Sha256 && tally.first_sha256_mismatch.is_none() {
+                    tally.first_sha256_mismatch = Some(e.clone());
+                }
                 b"FAILED"
             }
             Outcome::Missing if args.ignore_missing => continue,
@@ -265,6 +270,17 @@ fn report_batch(
 }
 
 /// The WARNING lines of `sha256sum -c`; returns whether this checkfile failed.
+/// Whether `e`'s file has `e`'s expected digest as BLAKE3 (one file hashed once more, only
+/// after a failure, for the hint).
+fn matches_as_blake3(args: &CheckArgs, e: &CheckEntry) -> bool {
+    let path = Path::new(std::ffi::OsStr::from_bytes(&e.name));
+    let opts = args.engine.options(AlgoSet::only(Algorithm::Blake3));
+    engine::hash_file(path, Follow::Yes, &opts, &|_| {}).is_ok_and(|d| {
+        d.get(Algorithm::Blake3)
+            .is_some_and(|got| got.ct_eq(&Digest::new(Algorithm::Blake3, e.expected)))
+    })
+}
+
 fn summarize(args: &CheckArgs, file: &Path, t: &Tally) -> bool {
     let name = display_path(file);
     let plural = |n: u64, one: &str, many: &str| {
@@ -295,6 +311,15 @@ fn summarize(args: &CheckArgs, file: &Path, t: &Tally) -> bool {
             eprintln!(
                 "modelseal: WARNING: {} did NOT match",
                 plural(t.mismatched, "computed checksum", "computed checksums")
+            );
+        }
+    }
+    if let Some(e) = &t.first_sha256_mismatch {
+        if matches_as_blake3(args, e) {
+            eprintln!(
+                "modelseal: hint: {} matches its line as BLAKE3: this checkfile looks like \
+                 b3sum's (B3SUMS); check it with --algo blake3",
+                display_path(std::ffi::OsStr::from_bytes(&e.name))
             );
         }
     }
