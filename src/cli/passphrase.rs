@@ -11,7 +11,11 @@ use super::{Error, Result};
 /// The environment variable holding a passphrase (for CI).
 pub const ENV: &str = "MODELSEAL_PASSPHRASE";
 
-/// Get a passphrase. `confirm`: a new key's passphrase is asked twice at the prompt.
+/// The shortest passphrase a new key may have (existing keys open with whatever they have).
+pub const MIN_NEW_LEN: usize = 8;
+
+/// Get a passphrase. `confirm`: a new key's passphrase, asked twice at the prompt and at least
+/// [`MIN_NEW_LEN`] characters long.
 pub fn get(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Zeroizing<String>> {
     let pass = if let Some(path) = file {
         let text = read_key_text(path)?;
@@ -42,6 +46,14 @@ pub fn get(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Zeroizing
         return Err(Error::usage(
             "empty passphrase refused (use --unencrypted for a throwaway key)",
         ));
+    }
+    let chars = pass.chars().count();
+    if confirm && chars < MIN_NEW_LEN {
+        return Err(Error::usage(format!(
+            "a passphrase of {chars} character{} is too short for a new key: use at least \
+             {MIN_NEW_LEN} (or --unencrypted for a throwaway key)",
+            if chars == 1 { "" } else { "s" }
+        )));
     }
     Ok(pass)
 }

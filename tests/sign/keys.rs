@@ -69,6 +69,21 @@ fn keygen_without_a_passphrase_source_is_a_usage_error() {
         2,
         &["empty passphrase refused"],
     );
+    // A new key needs at least 8 characters (an existing key opens with what it has).
+    std::fs::write(dir.path().join("short"), "1234567\n").unwrap();
+    assert_refused(
+        dir.path(),
+        &["keygen", "--out", "k", "--passphrase-file", "short"],
+        2,
+        &["a passphrase of 7 characters is too short for a new key: use at least 8"],
+    );
+    assert!(!dir.path().join("k.key").exists());
+    std::fs::write(dir.path().join("eight"), "12345678\n").unwrap();
+    crate::util::run_in(
+        dir.path(),
+        ["keygen", "--out", "k", "--passphrase-file", "eight"],
+    )
+    .ok();
 }
 
 #[test]
