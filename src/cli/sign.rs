@@ -114,7 +114,14 @@ impl SerializeArgs {
         if model.single.is_none() {
             opts.signature_rel = model.location(signature);
             for p in &self.ignore {
-                opts.ignore.push(inside(model, "--ignore", p)?);
+                let rel = inside(model, "--ignore", p)?;
+                if model.root.join(&rel).symlink_metadata().is_err() {
+                    super::output::note(format_args!(
+                        "warning: --ignore {}: matches nothing in the model",
+                        display_path(p)
+                    ));
+                }
+                opts.ignore.push(rel);
             }
         } else if !self.ignore.is_empty() {
             return Err(Error::usage("--ignore needs a directory model"));
@@ -293,8 +300,9 @@ fn sign_with(
             display_path(&output)
         )));
     }
+    // --sums DIR: an existing directory, or one created once the model is signed.
     if let Some(dir) = &args.sums {
-        if !dir.is_dir() {
+        if dir.symlink_metadata().is_ok() && !dir.is_dir() {
             return Err(Error::usage(format!(
                 "--sums {}: not a directory",
                 display_path(dir)
@@ -306,6 +314,13 @@ fn sign_with(
     bar.finish();
     let signed = signed.map_err(sign_error)?;
     if let Some(dir) = &args.sums {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::usage(format!(
+                "--sums {}: cannot create the directory: {}",
+                display_path(dir),
+                modelseal::hash::open::io_reason(&e)
+            ))
+        })?;
         for (name, algorithm) in [
             ("SHA256SUMS", Algorithm::Sha256),
             ("B3SUMS", Algorithm::Blake3),

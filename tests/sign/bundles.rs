@@ -216,3 +216,24 @@ fn ignore_leaves_paths_out_and_records_them() {
         &["--ignore /etc: not a path inside the model"],
     );
 }
+
+#[test]
+fn sums_creates_its_directory_and_an_ignore_that_matches_nothing_warns() {
+    let s = Signer::new();
+    abc_model(s.path(), "m");
+    let r = s.sign(
+        "m",
+        &["--sums", "release/sums", "--ignore", "m/nonexist.bin"],
+    );
+    assert!(
+        r.stderr
+            .contains("warning: --ignore m/nonexist.bin: matches nothing in the model"),
+        "{r:#?}"
+    );
+    for name in ["SHA256SUMS", "B3SUMS"] {
+        assert!(s.path().join("release/sums").join(name).is_file(), "{name}");
+    }
+    // An --ignore that does match says nothing.
+    let r = s.sign("m", &["--ignore", "m/a.bin", "-o", "other.sig"]);
+    assert!(!r.stderr.contains("matches nothing"), "{r:#?}");
+}

@@ -87,11 +87,12 @@ fn sign_checks_where_it_writes_before_hashing() {
         2,
         &["--output nowhere/m.sig: its directory does not exist"],
     );
+    std::fs::write(s.path().join("afile"), b"x").unwrap();
     assert_refused(
         s.path(),
-        &["sign", "m", "--key", k, "--sums", "nowhere"],
+        &["sign", "m", "--key", k, "--sums", "afile"],
         2,
-        &["--sums nowhere: not a directory"],
+        &["--sums afile: not a directory"],
     );
     assert_refused(
         s.path(),
