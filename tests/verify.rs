@@ -469,3 +469,40 @@ fn library_api_signs_and_verifies_without_the_cli() {
     };
     assert_eq!(root_digest.unwrap().bytes, signed.root_digest);
 }
+
+#[test]
+fn verify_reads_the_signature_where_sign_wrote_it_and_takes_a_key_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, _) = crate::kit::keygen(d, "k", "ed25519");
+    crate::kit::abc_model(d, "m");
+    crate::kit::sign(d, "m", &key, &[]);
+    std::fs::create_dir(d.join("keys")).unwrap();
+    std::fs::copy(d.join("k.pub"), d.join("keys/release.pub")).unwrap();
+    // No --signature: m/model.sig, as sign wrote it; --key DIR: every *.pub in it.
+    let r = crate::util::run_in(d, ["verify", "m", "--key", "keys"]);
+    r.ok();
+    assert!(r.stdout.contains("verified"), "{r:#?}");
+    // A single file: model.sig beside it.
+    std::fs::write(d.join("w.bin"), b"weights").unwrap();
+    crate::kit::sign(d, "w.bin", &key, &[]);
+    assert!(d.join("model.sig").is_file());
+    crate::util::run_in(d, ["verify", "w.bin", "--key", "k.pub"]).ok();
+    // An empty key directory, and no source at all: usage errors that say what would work.
+    std::fs::create_dir(d.join("empty")).unwrap();
+    crate::util::assert_refused(
+        d,
+        &["verify", "m", "--key", "empty"],
+        2,
+        &["--key empty: the key directory holds no *.pub or *.pem file"],
+    );
+    crate::util::assert_refused(
+        d,
+        &["verify", "m"],
+        2,
+        &[
+            "--signature SIG, default MODEL/model.sig",
+            "--expect ALGO:HEX, or --vault PATH",
+        ],
+    );
+}

@@ -150,15 +150,55 @@ impl SourceSpec {
     }
 }
 
-/// Load the trusted public keys (a bad key file is a configuration error).
+/// Load the trusted public keys (a bad key file is a configuration error). A directory
+/// stands for its `*.pub` and `*.pem` files, as in the guard.
 pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>> {
-    paths
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(key_files(p).map_err(|why| Error::usage(format!("--key {why}")))?);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
         .iter()
         .map(|p| {
             let text = read_key_text(p)?;
             PublicKey::from_pem(&text).with_context(|| display_path(p))
         })
         .collect()
+}
+
+/// The `*.pub` and `*.pem` files of a key directory, sorted; why not, when it cannot be read
+/// or holds none (the caller names the option or variable that gave it).
+pub(crate) fn key_files(dir: &Path) -> std::result::Result<Vec<PathBuf>, String> {
+    let unreadable = |e: std::io::Error| {
+        format!(
+            "{}: cannot read the key directory: {}",
+            display_path(dir),
+            modelseal::hash::open::io_reason(&e)
+        )
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        let is_key = matches!(
+            path.extension().and_then(std::ffi::OsStr::to_str),
+            Some("pub" | "pem")
+        );
+        if is_key && path.is_file() {
+            found.push(path);
+        }
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "{}: the key directory holds no *.pub or *.pem file",
+            display_path(dir)
+        ));
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// Load what `spec` names, and the pin (with a signature): keys and files are read, a Vault

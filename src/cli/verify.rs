@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use modelseal::exit::Exit;
 use modelseal::hash::digest::parse_expected;
+use modelseal::model::Model;
 use modelseal::oms::trust::{rfc3339, Signer};
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
@@ -95,11 +96,6 @@ fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
             parse_expected(text).map_err(|e| Error::usage(format!("--expect {text:?}: {e}")))?;
         return Ok((SourceSpec::Digest(digest), None));
     }
-    let Some(bundle) = &args.signature else {
-        return Err(Error::usage(
-            "verify needs --signature SIG and --key PUB (or --expect ALGO:HEX)",
-        ));
-    };
     let trust = TrustSpec {
         keys: args.key.clone(),
         chains: args.certificate_chain.clone(),
@@ -110,14 +106,21 @@ fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
     };
     if trust.is_empty() {
         return Err(Error::usage(
-            "verify needs at least one --key PUB (or --certificate-chain PEM, or --identity ID \
-             with --issuer URL for Sigstore keyless)",
+            "verify needs a source: --key PUB (or --certificate-chain PEM, or --identity ID \
+             with --issuer URL) for a signature (--signature SIG, default MODEL/model.sig), \
+             --expect ALGO:HEX, or --vault PATH",
         ));
     }
-    let source = SourceSpec::Signature {
-        bundle: bundle.clone(),
-        trust,
+    // The signature defaults to where `sign` writes it: MODEL/model.sig, or model.sig beside a
+    // single file.
+    let bundle = match &args.signature {
+        Some(b) => b.clone(),
+        None => match Model::locate(&args.model) {
+            Ok(model) => super::sign::default_signature(&model),
+            Err(e) => return Err(Error::from(e).with_exit(Exit::Usage)),
+        },
     };
+    let source = SourceSpec::Signature { bundle, trust };
     Ok((source, args.vault_pin.as_ref().map(read)))
 }
 

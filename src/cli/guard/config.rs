@@ -670,31 +670,8 @@ pub fn expand_keys(paths: &[PathBuf], origin: Origin) -> Result<Vec<PathBuf>, Co
             out.push(p.clone());
             continue;
         }
-        let unreadable = |e: std::io::Error| {
-            invalid(format!(
-                "{origin} {}: cannot read the key directory: {}",
-                display_path(p),
-                modelseal::hash::open::io_reason(&e)
-            ))
-        };
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(p).map_err(unreadable)? {
-            let path = entry.map_err(unreadable)?.path();
-            let is_key = matches!(
-                path.extension().and_then(std::ffi::OsStr::to_str),
-                Some("pub" | "pem")
-            );
-            if is_key && path.is_file() {
-                found.push(path);
-            }
-        }
-        if found.is_empty() {
-            return Err(invalid(format!(
-                "{origin} {}: the key directory holds no *.pub or *.pem file",
-                display_path(p)
-            )));
-        }
-        found.sort();
+        let found =
+            crate::cli::sources::key_files(p).map_err(|why| invalid(format!("{origin} {why}")))?;
         out.extend(found);
     }
     Ok(out)
