@@ -4,17 +4,21 @@ use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-/// coreutils' checksum-line escaping (coreutils 9.1, b3sum): `\` becomes `\\` and newline `\n`.
-/// Returns the escaped bytes and whether anything was escaped (the line then starts with `\`).
+/// coreutils' checksum-line escaping (coreutils 9.1, b3sum): `\` becomes `\\` and newline `\n`;
+/// a carriage return ending the name becomes `\r` (as newer coreutils write it), since a reader
+/// takes a line's final `\r` for a CRLF line end and would check another file. Returns the
+/// escaped bytes and whether anything was escaped (the line then starts with `\`).
 pub fn coreutils_escape(name: &[u8]) -> (Cow<'_, [u8]>, bool) {
-    if !name.iter().any(|&b| b == b'\\' || b == b'\n') {
+    let last_cr = name.last() == Some(&b'\r');
+    if !last_cr && !name.iter().any(|&b| b == b'\\' || b == b'\n') {
         return (Cow::Borrowed(name), false);
     }
     let mut out = Vec::with_capacity(name.len() + 4);
-    for &b in name {
+    for (i, &b) in name.iter().enumerate() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' if i + 1 == name.len() => out.extend_from_slice(b"\\r"),
             _ => out.push(b),
         }
     }
@@ -88,6 +92,16 @@ mod tests {
         assert_eq!(coreutils_unescape(&out).unwrap(), name);
         assert_eq!(coreutils_unescape(b"bad\\x"), None);
         assert_eq!(coreutils_unescape(b"trailing\\"), None);
+    }
+
+    // Found by the `checkfile` fuzz target: a name ending in `\r` was written bare, and read
+    // back (a CRLF line end) as the name without it.
+    #[test]
+    fn a_final_carriage_return_is_escaped() {
+        let (out, escaped) = coreutils_escape(b"a\rb\r");
+        assert!(escaped);
+        assert_eq!(&*out, b"a\rb\\r");
+        assert_eq!(coreutils_unescape(&out).unwrap(), b"a\rb\r");
     }
 
     #[test]

@@ -57,9 +57,15 @@ pub fn check(bytes: &[u8], max_values: usize) -> Result<(), JsonError> {
     }
 }
 
+/// serde_json's words, made one safe line: they quote the document (an unknown field, an
+/// invalid value), whose control characters must not reach a terminal.
+pub fn message(e: &serde_json::Error) -> String {
+    crate::escape::display_bytes(e.to_string().as_bytes())
+}
+
 /// serde_json's words, with what an escape error means for I-JSON.
 fn syntax(e: serde_json::Error) -> JsonError {
-    let why = e.to_string();
+    let why = message(&e);
     if why.contains("hex escape") {
         JsonError::Syntax(format!(
             "{why} (a \\u escape must be four hex digits, and never an unpaired surrogate)"
@@ -106,10 +112,11 @@ impl Walk {
         let mut s = String::from("`");
         for (i, step) in path.iter().enumerate() {
             match step {
-                Step::Member(m) if i == 0 => s.push_str(m),
                 Step::Member(m) => {
-                    s.push('.');
-                    s.push_str(m);
+                    if i > 0 {
+                        s.push('.');
+                    }
+                    s.push_str(&crate::escape::display_bytes(m.as_bytes()));
                 }
                 Step::Index(n) => s.push_str(&format!("[{n}]")),
             }
@@ -184,7 +191,8 @@ impl<'de> Visitor<'de> for Node<'_> {
         while let Some(key) = map.next_key::<String>()? {
             if seen.contains(&key) {
                 let at = self.0.at();
-                *self.0.repeated.borrow_mut() = Some(JsonError::Repeated { member: key, at });
+                let member = crate::escape::display_bytes(key.as_bytes());
+                *self.0.repeated.borrow_mut() = Some(JsonError::Repeated { member, at });
                 // Stop here; the error above is what is reported.
                 let _ = map.next_value::<IgnoredAny>();
                 return Err(de::Error::custom("repeated member"));
@@ -250,5 +258,28 @@ mod tests {
         );
         check(b"[1,2,3]", 4).unwrap();
         assert!(matches!(err("{} {}"), JsonError::Syntax(_)));
+    }
+
+    #[test]
+    fn names_and_serde_words_quoted_from_the_document_are_escaped() {
+        assert_eq!(
+            err("{\"a\\n\":{\"\\u001b\":1,\"\\u001b\":2}}"),
+            JsonError::Repeated {
+                member: "\\u{1b}".into(),
+                at: "`a\\n`".into()
+            }
+        );
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Known {
+            #[allow(dead_code)]
+            a: u8,
+        }
+        let e = serde_json::from_str::<Known>("{\"\\r\":1}").unwrap_err();
+        assert!(
+            message(&e).starts_with("unknown field `\\r`"),
+            "{}",
+            message(&e)
+        );
     }
 }

@@ -186,8 +186,9 @@ pub fn parse_lower_hex32(hex_text: &str) -> Result<[u8; 32], DigestParseError> {
 pub fn parse_expected(text: &str) -> Result<Digest, DigestParseError> {
     match text.split_once(':') {
         Some((algo, hex_text)) => {
-            let algorithm = Algorithm::from_name(algo)
-                .ok_or_else(|| DigestParseError::UnknownAlgorithm(algo.to_string()))?;
+            let algorithm = Algorithm::from_name(algo).ok_or_else(|| {
+                DigestParseError::UnknownAlgorithm(crate::escape::display_bytes(algo.as_bytes()))
+            })?;
             Ok(Digest::new(algorithm, parse_lower_hex32(hex_text)?))
         }
         None => Ok(Digest::new(Algorithm::Sha256, parse_lower_hex32(text)?)),
@@ -199,6 +200,16 @@ mod tests {
     use super::*;
 
     const HELLO: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+    // Found by the `vault_record` fuzz target: the algorithm named is quoted, escaped.
+    #[test]
+    fn an_unknown_algorithm_is_quoted_escaped() {
+        let e = parse_expected("md\u{8}5\n:00").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown digest algorithm 'md\\u{8}5\\n' (expected sha256 or blake3)"
+        );
+    }
 
     #[test]
     fn bare_hex_is_sha256() {

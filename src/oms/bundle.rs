@@ -215,8 +215,8 @@ impl CheckedBundle {
             true => BundleError::OneReading(e),
             false => BundleError::Json(e.to_string()),
         })?;
-        let raw: RawBundle =
-            serde_json::from_slice(bytes).map_err(|e| BundleError::Json(e.to_string()))?;
+        let raw: RawBundle = serde_json::from_slice(bytes)
+            .map_err(|e| BundleError::Json(crate::json::message(&e)))?;
         let material = raw.verification_material;
         let tlog_entries = material.tlog_entries.as_ref().map_or(0, Vec::len);
         if tlog_entries > MAX_TLOG_ENTRIES {
@@ -403,6 +403,18 @@ pub fn write_bundle_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Found by the `bundle` fuzz target: serde_json quotes an unknown field as it is.
+    #[test]
+    fn a_message_quoting_the_bundle_is_one_safe_line() {
+        let e = CheckedBundle::parse(b"{\"media\\u001b[31mType\\n\":1}").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("unknown field `media\\u{1b}[31mType\\n`"),
+            "{msg}"
+        );
+        assert!(!msg.chars().any(char::is_control), "{msg}");
+    }
 
     #[test]
     fn round_trip() {

@@ -332,13 +332,13 @@ impl Statement {
             true => StatementError::OneReading(e),
             false => StatementError::Json(e.to_string()),
         })?;
-        let head: Head =
-            serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
+        let head: Head = serde_json::from_slice(payload)
+            .map_err(|e| StatementError::Json(crate::json::message(&e)))?;
         if head.predicate_type == PREDICATE_TYPE_V02 {
             return Statement::parse_v02(payload);
         }
-        let raw: RawStatement =
-            serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
+        let raw: RawStatement = serde_json::from_slice(payload)
+            .map_err(|e| StatementError::Json(crate::json::message(&e)))?;
         if raw.statement_type != STATEMENT_TYPE {
             return Err(StatementError::StatementType {
                 found: raw.statement_type,
@@ -360,7 +360,7 @@ impl Statement {
         let subject_digest = lower_hex(subject_hex, 32).map_err(StatementError::SubjectDigest)?;
 
         let predicate: RawPredicate = serde_json::from_value(raw.predicate)
-            .map_err(|e| StatementError::Predicate(e.to_string()))?;
+            .map_err(|e| StatementError::Predicate(crate::json::message(&e)))?;
         let ser = predicate.serialization;
         let hash_type = HashType::from_name(&ser.hash_type)
             .ok_or(StatementError::HashType(ser.hash_type.clone()))?;
@@ -501,8 +501,8 @@ impl Statement {
     /// annotation that release writes), the predicate `{"unused": ...}`. Every name passes the
     /// same path checks as v1.0 resources; there is no root digest to check.
     fn parse_v02(payload: &[u8]) -> Result<Statement, StatementError> {
-        let raw: RawV02Statement =
-            serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
+        let raw: RawV02Statement = serde_json::from_slice(payload)
+            .map_err(|e| StatementError::Json(crate::json::message(&e)))?;
         if raw.statement_type != STATEMENT_TYPE {
             return Err(StatementError::StatementType {
                 found: raw.statement_type,

@@ -106,6 +106,12 @@ impl fmt::Display for SigstoreSigner {
     }
 }
 
+/// The Sigstore crates' words, made one safe line: they quote the document (a media type, a
+/// field), whose control characters must not reach a terminal.
+fn safe(e: impl fmt::Display) -> String {
+    display_bytes(e.to_string().as_bytes())
+}
+
 /// The one place a trusted root is read: checked as I-JSON (the Sigstore crates keep the last
 /// of a repeated member), then parsed into a verifier. The file's size is bounded where it is
 /// read.
@@ -116,15 +122,15 @@ pub(crate) fn verifier(root_json: &str, what: &str) -> Result<Verifier, TrustedR
     };
     crate::json::check(root_json.as_bytes(), usize::MAX)
         .map_err(|e| invalid(format!("not I-JSON: {e}")))?;
-    let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(e.to_string()))?;
-    Verifier::new(&root).map_err(|e| invalid(e.to_string()))
+    let root = TrustedRoot::from_json(root_json).map_err(|e| invalid(safe(e)))?;
+    Verifier::new(&root).map_err(|e| invalid(safe(e)))
 }
 
 /// The one place a Sigstore bundle is read: I-JSON first, then the Sigstore crates' parser.
 pub(crate) fn parse_bundle(raw: &[u8]) -> Result<Bundle, String> {
     crate::json::check(raw, usize::MAX).map_err(|e| format!("not I-JSON: {e}"))?;
     let text = std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_string())?;
-    let bundle = Bundle::from_json(text).map_err(|e| e.to_string())?;
+    let bundle = Bundle::from_json(text).map_err(safe)?;
     // A DSSE payload is a document too: whatever reads its statement (the crates' subject
     // check, ours) must see one.
     if let SignatureContent::DsseEnvelope(env) = &bundle.content {
@@ -208,8 +214,8 @@ impl Sigstore {
         };
         // The identity and issuer are checked here, with messages that say what was found.
         let policy = VerificationPolicy::any_identity();
-        let result = verify(&self.verifier, &bundle, &policy)
-            .map_err(|e| TrustError::Sigstore(e.to_string()))?;
+        let result =
+            verify(&self.verifier, &bundle, &policy).map_err(|e| TrustError::Sigstore(safe(e)))?;
         let identity = result
             .identity()
             .map(|san| san.as_str().to_string())
@@ -291,5 +297,19 @@ impl TrustPolicy for Sigstore {
         let digest = subject_digest(envelope.payload)?;
         self.verify_bundle(envelope.raw, Artifact::from_digest(digest))
             .map(Signer::Sigstore)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Found by the `sigstore_bundle` fuzz target: the crates quote a bad media type as it is.
+    #[test]
+    fn a_message_quoting_the_bundle_is_one_safe_line() {
+        let raw = br#"{"mediaType":"application/vnd.dev.sigstore\u001b[2J","verificationMaterial":{},"messageSignature":{}}"#;
+        let why = parse_bundle(raw).unwrap_err();
+        assert!(why.contains("\\u{1b}[2J"), "{why}");
+        assert!(!why.chars().any(char::is_control), "{why}");
     }
 }

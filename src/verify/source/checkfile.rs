@@ -157,7 +157,16 @@ fn read_entries(path: &Path, untagged: Algorithm) -> Result<Vec<CheckEntry>, Che
     // Unreadable, not a file or over the limit: a local problem (exit 2).
     let bytes =
         small_file::read(path, MAX_CHECKFILE_BYTES, "checkfile").map_err(CheckfileError::Read)?;
-    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    parse_entries(path, &bytes, untagged)
+}
+
+/// Parse a whole checkfile's `bytes` (read from `path`, which messages name).
+fn parse_entries(
+    path: &Path,
+    bytes: &[u8],
+    untagged: Algorithm,
+) -> Result<Vec<CheckEntry>, CheckfileError> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let mut entries = Vec::new();
     for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
         match parse_line(raw, i + 1, untagged) {
@@ -204,6 +213,19 @@ impl Checkfile {
         Ok(Checkfile {
             path: path.to_path_buf(),
             entries: read_entries(path, untagged)?,
+        })
+    }
+
+    /// As [`Checkfile::read`], for a checkfile's `bytes` already in memory (`path` names it in
+    /// messages): the parser alone, as the fuzz targets drive it.
+    pub fn parse(
+        path: &Path,
+        bytes: &[u8],
+        untagged: Algorithm,
+    ) -> Result<Checkfile, CheckfileError> {
+        Ok(Checkfile {
+            path: path.to_path_buf(),
+            entries: parse_entries(path, bytes, untagged)?,
         })
     }
 
@@ -360,6 +382,18 @@ mod tests {
             panic!()
         };
         assert_eq!(e.algorithm, Algorithm::Blake3);
+    }
+
+    #[test]
+    fn bytes_in_memory_parse_as_a_file_does() {
+        let path = Path::new("m.sha256");
+        let c =
+            Checkfile::parse(path, format!("# c\n{H}  a\n").as_bytes(), Algorithm::Sha256).unwrap();
+        assert_eq!((c.entries.len(), c.entries[0].line), (1, 2));
+        let e = Checkfile::parse(path, b"\n# only a comment\n", Algorithm::Sha256).unwrap_err();
+        assert_eq!(e.to_string(), "m.sha256: no checksum lines");
+        let e = Checkfile::parse(path, b"x\n", Algorithm::Sha256).unwrap_err();
+        assert_eq!(e.to_string(), "m.sha256: line 1: not a checksum line");
     }
 
     // ---- a whole checkfile as a source, through the one pipeline ----
