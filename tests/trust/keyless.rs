@@ -259,3 +259,23 @@ fn a_keyless_bundle_or_trusted_root_with_two_readings_is_refused() {
     write(tmp.path(), "root.json", root);
     run_in(tmp.path(), &refs).ok();
 }
+
+#[test]
+fn an_expired_leaf_with_no_timestamp_proving_it_signed_in_time_is_refused() {
+    // Fulcio leaves live ten minutes; what proves the signature was made inside them is the
+    // log's signed entry timestamp (inclusionPromise) or an RFC 3161 timestamp. Without both,
+    // the leaf is simply expired (the inclusion proof alone proves inclusion, not a time).
+    let (tmp, dir, args) = golden("v1.1.0", "sigstore");
+    edit_bundle(&dir, |v| {
+        let material = v["verificationMaterial"].as_object_mut().unwrap();
+        material.remove("timestampVerificationData");
+        material["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+    });
+    let a = keyless(&args);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_refused(tmp.path(), &refs, 1, &["Sigstore verification failed"]);
+    assert_ne!(reference(&dir).code, 0, "the reference accepted it");
+}
