@@ -154,16 +154,17 @@ pub enum DigestParseError {
     UnknownAlgorithm(String),
     #[error("digest has {0} hex characters, expected 64")]
     WrongLength(usize),
-    #[error("digest has uppercase hex; the format is lowercase")]
-    Uppercase,
+    #[error("digest mixes uppercase and lowercase hex; write it all lowercase (or all uppercase)")]
+    MixedCase,
     #[error("digest is not hex")]
     NotHex,
     #[error("digest is empty")]
     Empty,
 }
 
-/// Decode exactly 64 lowercase hex characters into 32 bytes.
-pub fn parse_lower_hex32(hex_text: &str) -> Result<[u8; 32], DigestParseError> {
+/// Decode exactly 64 hex characters, all lowercase or all uppercase (as coreutils accepts
+/// them; never mixed), into 32 bytes.
+pub fn parse_hex32(hex_text: &str) -> Result<[u8; 32], DigestParseError> {
     if hex_text.is_empty() {
         return Err(DigestParseError::Empty);
     }
@@ -173,8 +174,10 @@ pub fn parse_lower_hex32(hex_text: &str) -> Result<[u8; 32], DigestParseError> {
     if hex_text.len() != 64 {
         return Err(DigestParseError::WrongLength(hex_text.len()));
     }
-    if hex_text.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(DigestParseError::Uppercase);
+    let upper = hex_text.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = hex_text.bytes().any(|b| b.is_ascii_lowercase());
+    if upper && lower {
+        return Err(DigestParseError::MixedCase);
     }
     let mut out = [0u8; 32];
     hex::decode_to_slice(hex_text, &mut out).map_err(|_| DigestParseError::NotHex)?;
@@ -182,16 +185,17 @@ pub fn parse_lower_hex32(hex_text: &str) -> Result<[u8; 32], DigestParseError> {
 }
 
 /// Parse an expected digest: `sha256:HEX`, `blake3:HEX`, or a bare 64-hex SHA-256 digest
-/// (the shape `sha256sum` prints). Lowercase only; surrounding whitespace is not accepted.
+/// (the shape `sha256sum` prints). All lowercase or all uppercase hex; surrounding whitespace
+/// is not accepted.
 pub fn parse_expected(text: &str) -> Result<Digest, DigestParseError> {
     match text.split_once(':') {
         Some((algo, hex_text)) => {
             let algorithm = Algorithm::from_name(algo).ok_or_else(|| {
                 DigestParseError::UnknownAlgorithm(crate::escape::display_bytes(algo.as_bytes()))
             })?;
-            Ok(Digest::new(algorithm, parse_lower_hex32(hex_text)?))
+            Ok(Digest::new(algorithm, parse_hex32(hex_text)?))
         }
-        None => Ok(Digest::new(Algorithm::Sha256, parse_lower_hex32(text)?)),
+        None => Ok(Digest::new(Algorithm::Sha256, parse_hex32(text)?)),
     }
 }
 
@@ -235,12 +239,9 @@ mod tests {
             parse_expected(&format!("{HELLO}0")),
             Err(DigestParseError::WrongLength(65))
         );
-        assert_eq!(
-            parse_expected(&HELLO.to_uppercase()),
-            Err(DigestParseError::Uppercase)
-        );
+        assert_eq!(parse_expected(&HELLO.to_uppercase()), parse_expected(HELLO));
         let mixed = format!("A{}", &HELLO[1..]);
-        assert_eq!(parse_expected(&mixed), Err(DigestParseError::Uppercase));
+        assert_eq!(parse_expected(&mixed), Err(DigestParseError::MixedCase));
         assert_eq!(
             parse_expected(&format!("g{}", &HELLO[1..])),
             Err(DigestParseError::NotHex)

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::answer::MAX_ANSWER_VALUES;
 use super::error::{one_line, VaultError};
 use super::kv::SecretData;
-use crate::hash::digest::{parse_expected, parse_lower_hex32, Algorithm, Digest};
+use crate::hash::digest::{parse_expected, parse_hex32, Algorithm, Digest};
 use crate::hash::engine::FileDigests;
 
 /// The field `vault publish` writes a directory's pinned root digest to.
@@ -110,7 +110,7 @@ pub fn expected_digest(data: &SecretData, field: &str) -> Result<Digest, VaultEr
 
 fn hex_field(data: &SecretData, field: &str, algorithm: Algorithm) -> Result<Digest, VaultError> {
     let text = data.string_field(field)?;
-    let bytes = parse_lower_hex32(text).map_err(|e| malformed(data, field, e))?;
+    let bytes = parse_hex32(text).map_err(|e| malformed(data, field, e))?;
     Ok(Digest::new(algorithm, bytes))
 }
 
@@ -181,7 +181,7 @@ pub fn published(data: &SecretData) -> Result<Published, VaultError> {
                     .get(name)
                     .and_then(Value::as_str)
                     .ok_or_else(|| bad(&format!("no {name} string")))?;
-                let bytes = parse_lower_hex32(text).map_err(|e| bad(&format!("{name}: {e}")))?;
+                let bytes = parse_hex32(text).map_err(|e| bad(&format!("{name}: {e}")))?;
                 Ok(Digest::new(algorithm, bytes))
             };
             let size = entry

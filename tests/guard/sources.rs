@@ -92,10 +92,19 @@ fn a_literal_digest_guards_a_single_file() {
     let wrong = format!("sha256:{}", sha256_hex(b"other"));
     let args = with_mark(&["guard", "--model", "m/weights.bin", "--expect", &wrong]);
     refused(dir, &args, 1, &["weights.bin: digest mismatch: expected"]);
-    // Malformed (uppercase) digests are a usage error, never a prefix match.
+    // Malformed (mixed-case) digests are a usage error, never a prefix match; all uppercase
+    // is the same digest, as coreutils reads it.
     let upper = good.to_uppercase().replace("SHA256", "sha256");
+    let mixed = format!("{}{}", &upper[..20], &good[20..]);
+    let args = with_mark(&["guard", "--model", "m/weights.bin", "--expect", &mixed]);
+    refused(
+        dir,
+        &args,
+        2,
+        &["--expect", "mixes uppercase and lowercase"],
+    );
     let args = with_mark(&["guard", "--model", "m/weights.bin", "--expect", &upper]);
-    refused(dir, &args, 2, &["--expect"]);
+    runs_as_itself(dir, &args, &[]);
 }
 
 #[test]

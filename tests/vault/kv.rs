@@ -156,7 +156,7 @@ vaulttest!(missing_path_missing_field_and_malformed_values, |t| {
             "sha256": good,
             "blake3": good,
             "short": &good[..63],
-            "upper": good.to_uppercase(),
+            "upper": format!("A{}", &good[1..]).replace('b', "B"),
             "number": 12,
             "algo": format!("md5:{good}"),
             "spaced": format!("{good} "),
@@ -170,7 +170,7 @@ vaulttest!(missing_path_missing_field_and_malformed_values, |t| {
     );
     for (field, why) in [
         ("short", "63 hex characters"),
-        ("upper", "uppercase"),
+        ("upper", "mixes uppercase and lowercase"),
         ("number", "is not a string"),
         ("algo", "unknown digest algorithm 'md5'"),
         ("spaced", "not hex"),

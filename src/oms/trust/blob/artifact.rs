@@ -173,11 +173,13 @@ mod tests {
             BlobArtifact::from_arg(OsStr::new("a.txt")).unwrap(),
             BlobArtifact::File("a.txt".into())
         );
-        for bad in [
-            "sha256:",
-            "sha256:abc",
-            &format!("sha256:{}", HELLO.to_uppercase()),
-        ] {
+        // All uppercase is the same digest; mixed case is refused.
+        assert_eq!(
+            BlobArtifact::from_arg(OsStr::new(&format!("sha256:{}", HELLO.to_uppercase())))
+                .unwrap(),
+            BlobArtifact::Sha256(Sha256Hash::from_hex(HELLO).unwrap())
+        );
+        for bad in ["sha256:", "sha256:abc", &format!("sha256:A{}", &HELLO[1..])] {
             let e = BlobArtifact::from_arg(OsStr::new(bad)).unwrap_err();
             assert_eq!(e.exit(), Exit::Usage, "{bad}");
         }
