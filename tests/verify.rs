@@ -498,6 +498,19 @@ fn verify_reads_the_signature_where_sign_wrote_it_and_takes_a_key_directory() {
     );
     crate::util::assert_refused(
         d,
+        &[
+            "verify",
+            "w.bin",
+            "--expect",
+            "sha256:00",
+            "--vault-pin",
+            "secret/p",
+        ],
+        2,
+        &["--vault-pin pins a signed release's root digest: it goes with a signature"],
+    );
+    crate::util::assert_refused(
+        d,
         &["verify", "m"],
         2,
         &[

@@ -62,7 +62,7 @@ pub struct VerifyArgs {
     pub vault: Option<String>,
     /// After the signature checks, the bundle's root digest must equal the one pinned in this
     /// KV secret (field root_sha256, as `vault publish --signature` writes): rollback protection.
-    #[arg(long, value_name = "PATH", requires = "signature")]
+    #[arg(long, value_name = "PATH")]
     pub vault_pin: Option<String>,
     /// With --vault: the field holding one digest (bare 64 hex = SHA-256, or sha256:/blake3:
     /// prefixed; default: the fields `vault publish` writes). With --vault-pin: the field
@@ -92,6 +92,12 @@ fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
         ));
     }
     if let Some(text) = &args.expect {
+        if args.vault_pin.is_some() {
+            return Err(Error::usage(
+                "--vault-pin pins a signed release's root digest: it goes with a signature \
+                 (--signature SIG, default MODEL/model.sig), not with --expect",
+            ));
+        }
         let digest =
             parse_expected(text).map_err(|e| Error::usage(format!("--expect {text:?}: {e}")))?;
         return Ok((SourceSpec::Digest(digest), None));
