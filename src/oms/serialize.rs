@@ -174,7 +174,6 @@ pub struct Plan<'m> {
     model: &'m Model,
     opts: SignOptions,
     ignore: Vec<String>,
-    entries: Vec<Entry>,
     files: Vec<Planned>,
 }
 
@@ -301,17 +300,11 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, Serial
         model,
         opts: opts.clone(),
         ignore,
-        entries,
         files,
     })
 }
 
 impl Plan<'_> {
-    /// Every entry the walk found.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
     /// What will be sealed, for the leak guard: each file to read (a followed link's target)
     /// with the model-relative name it is sealed under.
     pub fn sealed(&self) -> Vec<(PathBuf, PathBuf)> {
