@@ -5,20 +5,10 @@
 
 use std::path::Path;
 
-use super::{golden, golden_ca, TestCa, CERTIFICATE_RELEASES, CODE_SIGNING};
+use super::{golden, golden_ca, run, with, TestCa, CERTIFICATE_RELEASES, CODE_SIGNING};
 use crate::kit::keygen;
 use crate::tools;
-use crate::util::{assert_refused, run_in, write, Run};
-
-fn run(args: &[String]) -> Run {
-    run_in(Path::new("."), args)
-}
-
-fn with(args: &[String], more: &[&str]) -> Vec<String> {
-    let mut all = args.to_vec();
-    all.extend(more.iter().map(|s| s.to_string()));
-    all
-}
+use crate::util::{assert_refused, run_in, write};
 
 #[test]
 fn every_recorded_certificate_bundle_verifies_against_its_root() {

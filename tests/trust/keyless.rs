@@ -7,20 +7,10 @@ use std::path::Path;
 
 use base64::Engine as _;
 
-use super::{golden, IDENTITY, ISSUER, KEYLESS_RELEASES};
+use super::{golden, run, with, IDENTITY, ISSUER, KEYLESS_RELEASES};
 use crate::kit::{data, keygen};
 use crate::tools;
 use crate::util::{assert_refused, run_in, write, Run};
-
-fn run(args: &[String]) -> Run {
-    run_in(Path::new("."), args)
-}
-
-fn with(args: &[String], more: &[&str]) -> Vec<String> {
-    let mut all = args.to_vec();
-    all.extend(more.iter().map(|s| s.to_string()));
-    all
-}
 
 fn keyless(args: &[String]) -> Vec<String> {
     with(args, &["--identity", IDENTITY, "--issuer", ISSUER])

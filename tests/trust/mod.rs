@@ -22,6 +22,18 @@ const KEYLESS_RELEASES: [&str; 4] = ["v0.3.1", "v1.0.0", "v1.0.1", "v1.1.0"];
 pub(crate) const IDENTITY: &str = "stefanb@us.ibm.com";
 pub(crate) const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
 
+/// Run modelseal with `args` (absolute paths) from the current directory.
+fn run(args: &[String]) -> crate::util::Run {
+    crate::util::run_in(Path::new("."), args)
+}
+
+/// `args` followed by `more`.
+fn with(args: &[String], more: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.extend(more.iter().map(|s| s.to_string()));
+    all
+}
+
 /// A golden model copied to a fresh directory (so tests may change it): the directory, and the
 /// verify arguments the reference's own invocation implies (`--ignore-paths` where it ignores).
 pub(crate) fn golden(release: &str, mode: &str) -> (tempfile::TempDir, PathBuf, Vec<String>) {
