@@ -200,6 +200,11 @@ fn shard_bundles_are_verified_by_the_reference_and_changes_fail() {
         run.stdout.contains("weights/layer0.bin:131072:196608: OK"),
         "{run:#?}"
     );
+    // The summary counts files, not shards (the empty file has no shard and counts).
+    assert!(
+        run.stdout.contains("verified 7 files (11 shards) of model"),
+        "{run:#?}"
+    );
 
     // Byte 150 000 is in the third shard, [131072, 196608).
     let path = root.join("model/weights/layer0.bin");
@@ -222,6 +227,11 @@ fn shard_bundles_are_verified_by_the_reference_and_changes_fail() {
         run.stderr.matches("digest mismatch").count(),
         1,
         "only the changed shard fails: {run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("verification failed: 1 problem, 6 files (10 shards) verified"),
+        "a file with a failed shard is not counted as verified: {run:#?}"
     );
 }
 

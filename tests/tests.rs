@@ -9,6 +9,7 @@ mod hf;
 mod interop;
 mod kit;
 mod properties;
+mod readme;
 mod scan;
 mod shards;
 mod sign;

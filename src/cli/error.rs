@@ -81,7 +81,12 @@ impl Display for Error {
         let mut shown = String::new();
         for cause in self.inner.chain() {
             let text = cause.to_string();
-            if shown.contains(&text) {
+            // An OS error's text is said once: `No such file or directory`, whether or not the
+            // message before it added ` (os error 2)`.
+            let said = text
+                .find(" (os error ")
+                .map_or(text.as_str(), |i| &text[..i]);
+            if shown.contains(said) {
                 continue;
             }
             if !shown.is_empty() {
@@ -168,6 +173,14 @@ mod tests {
         let e: Error = Outer(Inner).into();
         assert_eq!(e.to_string(), "outer: inner problem");
         assert_eq!(Error::usage("bad flag").exit(), Exit::Usage);
+        // An OS error is said once, though the message before it left out "(os error 2)".
+        let missing =
+            modelseal::oms::bundle::read_bundle(std::path::Path::new("/no/such.sig")).unwrap_err();
+        let e: Error = missing.into();
+        assert_eq!(
+            e.to_string(),
+            "/no/such.sig: cannot read the bundle: No such file or directory"
+        );
         let pipe: Error = io::Error::from(io::ErrorKind::BrokenPipe).into();
         assert!(pipe.is_broken_pipe());
     }

@@ -67,8 +67,18 @@ pub fn failures(report: &Report) -> Error {
     Error::failed(format!(
         "verification failed: {}, {} verified",
         plural(failed, "problem", "problems"),
-        plural(verified, "file", "files")
+        verified_count(report)
     ))
+}
+
+/// What verified, in words: "3 files", or with a shard manifest "1 file (16 shards)" (a file
+/// counts when every one of its shards verified).
+pub fn verified_count(report: &Report) -> String {
+    let files = plural(report.verified_files(), "file", "files");
+    match report.verified_shards() {
+        0 => files,
+        shards => format!("{files} ({})", plural(shards, "shard", "shards")),
+    }
 }
 
 /// What a person should know even when verification passed: a signing certificate that has

@@ -175,7 +175,7 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
             plural(skipped, "unsigned file", "unsigned files")
         ));
     }
-    let files = plural(report.verified(), "file", "files");
+    let files = report::verified_count(report);
     match &report.provenance {
         Provenance::Signed {
             subject,
@@ -226,7 +226,8 @@ fn print_json(report: &Report) {
         say(format_args!("{}", json!({"type": "ignored", "path": i})));
     }
     let mut summary = json!({"type": "summary", "ok": report.passed(),
-        "verified": report.verified(), "failed": report.failed(),
+        "verified": report.verified(), "verified_files": report.verified_files(),
+        "failed": report.failed(),
         "skipped_unsigned": report.skipped_unlisted(), "ignored": report.ignored.len()});
     if let Provenance::Signed {
         subject,

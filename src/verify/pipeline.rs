@@ -174,6 +174,7 @@ pub(crate) fn check(
             reports.push(FileReport {
                 name,
                 outcome: Outcome::Unlisted,
+                shard_of: None,
             });
         } else {
             reports.push(FileReport {
@@ -184,6 +185,7 @@ pub(crate) fn check(
                     expected: format!("only files listed in {}", manifest.called),
                     actual: format!("an unlisted {}", e.kind.describe().trim_start_matches("a ")),
                 },
+                shard_of: None,
             });
         }
     }
@@ -341,7 +343,7 @@ fn check_shards(
                     let name = format!("{}:{}:{}", p.name, s.start, s.end);
                     let actual = got.get(s.digest.algorithm).expect("requested digest");
                     if bool::from(s.digest.bytes.ct_eq(&actual.bytes)) {
-                        FileReport::verified(name)
+                        FileReport::verified(name).in_file(&p.name)
                     } else {
                         let mut report = mismatch(name, &s.digest, &actual, manifest);
                         if let Outcome::Failed { what, .. } = &mut report.outcome {
@@ -350,7 +352,7 @@ fn check_shards(
                                 s.start, s.end, p.name
                             );
                         }
-                        report
+                        report.in_file(&p.name)
                     }
                 })
                 .collect(),

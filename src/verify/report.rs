@@ -75,6 +75,8 @@ pub struct FileReport {
     /// Model-relative name (a single-file model: as the user gave it), escaped for display.
     pub name: String,
     pub outcome: Outcome,
+    /// In a shard manifest, the file this shard is part of (escaped, as `name` is).
+    pub shard_of: Option<String>,
 }
 
 impl FileReport {
@@ -82,7 +84,14 @@ impl FileReport {
         FileReport {
             name,
             outcome: Outcome::Verified,
+            shard_of: None,
         }
+    }
+
+    /// This report is about one shard of `file`.
+    pub(crate) fn in_file(mut self, file: &str) -> FileReport {
+        self.shard_of = Some(file.to_string());
+        self
     }
 
     pub(crate) fn failed(
@@ -99,6 +108,7 @@ impl FileReport {
                 expected,
                 actual,
             },
+            shard_of: None,
         }
     }
 }
@@ -148,8 +158,36 @@ impl Report {
         self.files.iter().filter(|r| f(&r.outcome)).count()
     }
 
+    /// Entries that verified: files, or in a shard manifest shards.
     pub fn verified(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Verified))
+    }
+
+    /// Files every listed byte of which verified (a sharded file counts once, when all its
+    /// shards did).
+    pub fn verified_files(&self) -> usize {
+        let file = |r: &FileReport| r.shard_of.clone().unwrap_or_else(|| r.name.clone());
+        let failed: std::collections::BTreeSet<String> = self
+            .files
+            .iter()
+            .filter(|r| !matches!(r.outcome, Outcome::Verified))
+            .map(file)
+            .collect();
+        let verified: std::collections::BTreeSet<String> = self
+            .files
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Verified))
+            .map(file)
+            .collect();
+        verified.difference(&failed).count()
+    }
+
+    /// Shards that verified (0 unless the manifest is a shard manifest).
+    pub fn verified_shards(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|r| r.shard_of.is_some() && matches!(r.outcome, Outcome::Verified))
+            .count()
     }
 
     pub fn failed(&self) -> usize {

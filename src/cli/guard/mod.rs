@@ -265,11 +265,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
 
 /// What was verified, for the success line: files, bytes, what was left out, and by whom.
 fn summary(report: &Report, config: &Config) -> String {
-    let mut s = format!(
-        "{}, {} bytes",
-        plural(report.verified(), "file", "files"),
-        report.bytes
-    );
+    let mut s = format!("{}, {} bytes", report::verified_count(report), report.bytes);
     let unlisted = report.skipped_unlisted();
     if unlisted > 0 {
         s += &format!(
