@@ -230,8 +230,8 @@ vaulttest!(verify_a_file_against_the_shell_recipes_checksum, |t| {
     let r = t.run(&args);
     assert_code(&r, 1, &[&format!(
         "model.bin: digest mismatch: expected sha256:{} (from {path} (version 1) field 'checksum'), found sha256:{}",
-        sha256_hex(&content),
-        sha256_hex(&bad)
+        modelseal::shorten::short_hex(&sha256_hex(&content)),
+        modelseal::shorten::short_hex(&sha256_hex(&bad))
     )]);
     assert!(r.stdout.is_empty(), "{r:#?}");
     // Vault unavailable: exit 3, whatever the file.
