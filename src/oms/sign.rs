@@ -203,7 +203,11 @@ pub fn prepare<'m>(model: &'m Model, opts: &SignOptions) -> Result<Prepared<'m>,
     if !findings.is_empty() {
         return Err(SignError::Secrets(findings));
     }
-    let bundles = bundles_in(&sealed);
+    // A single file is what the user named: a bundle signed on purpose (a countersignature).
+    let bundles = match model.single {
+        None => bundles_in(&sealed),
+        Some(_) => Vec::new(),
+    };
     if !bundles.is_empty() {
         return Err(SignError::Bundles(bundles));
     }

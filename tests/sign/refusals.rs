@@ -335,4 +335,7 @@ fn sign_refuses_to_seal_a_bundle_found_inside_the_model() {
     // Re-signing into the bundle's own place replaces it, and leaves it out as always.
     s.sign("m", &["--force"]);
     s.verify("m", "m/model.sig", &[]).ok();
+    // A bundle named as the model itself is signed on purpose (a countersignature).
+    s.sign("m/model.sig", &["-o", "counter.sig"]);
+    s.verify("m/model.sig", "counter.sig", &[]).ok();
 }
