@@ -48,6 +48,7 @@ pub mod oms;
 pub mod progress;
 pub mod redact;
 pub mod secrets;
+pub mod shorten;
 pub mod small_file;
 #[cfg(feature = "vault")]
 pub mod vault;

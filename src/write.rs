@@ -58,6 +58,16 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32, replace: Replace) ->
     Pending::write(path, content, mode)?.commit(replace)
 }
 
+/// Whether a file can be created in directory `dir`: creates an empty temporary file there
+/// and removes it. Checked before long work whose result is written there (`sign`), so that
+/// a read-only or missing directory is found first, not after the hashing.
+pub fn check_writable_dir(dir: &Path) -> io::Result<()> {
+    tempfile::Builder::new()
+        .prefix(".modelseal-")
+        .tempfile_in(dir)
+        .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,7 +91,7 @@ fn verify_and_guard_end_every_failure_class_with_the_same_code() {
             },
             1,
         ),
-        ("digest of a directory", vec!["--expect", &hello], |_| {}, 1),
+        ("digest of a directory", vec!["--expect", &hello], |_| {}, 2),
     ];
     for (name, source, change, code) in cases {
         let work = tempfile::tempdir().unwrap();

@@ -2,7 +2,8 @@
 //! the real tool (pinned by scripts/install-model-signing; found as tools.rs says):
 //! - the reference signs (ECDSA P-256 / P-384 keys made by openssl) → `modelseal verify` passes,
 //!   and fails with exit 1, naming the file, after a one-byte change, an added and a removed file;
-//! - `modelseal sign` with a `keygen --type ecdsa-p256` key → `model_signing verify key` passes,
+//! - `modelseal sign` with a `keygen` key (its default type, ECDSA P-256) → `model_signing
+//!   verify key` passes,
 //!   and fails after the same changes.
 //!
 //! Directory and single-file models. Keys are generated per test; nothing secret is committed.
@@ -427,15 +428,16 @@ fn reference_blake3_bundle_verifies_and_changes_fail() {
 /// Where the key modelseal signs with comes from.
 #[derive(Clone, Copy, Debug)]
 enum SignKey {
-    /// `modelseal keygen --type <TYPE> --unencrypted`.
-    Keygen(&'static str),
+    /// `modelseal keygen --type <TYPE> --unencrypted`; without a type, keygen's default.
+    Keygen(Option<&'static str>),
     /// A key made by openssl (the one a team already uses with model_signing).
     Openssl(Curve),
 }
 
-/// `modelseal keygen --type ecdsa-p256 --unencrypted` into `root/keys/ms`.
+/// `modelseal keygen --unencrypted` (the default key type, which the reference must read) into
+/// `root/keys/ms`.
 fn modelseal_key(root: &Path) -> (&'static str, &'static str) {
-    sign_key(root, SignKey::Keygen("ecdsa-p256"))
+    sign_key(root, SignKey::Keygen(None))
 }
 
 /// The (private, public) key pair for `source`, relative to `root`.
@@ -443,18 +445,17 @@ fn sign_key(root: &Path, source: SignKey) -> (&'static str, &'static str) {
     match source {
         SignKey::Keygen(key_type) => {
             std::fs::create_dir_all(root.join("keys")).unwrap();
-            run_in(
-                root,
-                [
-                    "keygen",
-                    "--type",
-                    key_type,
-                    "--out",
-                    "keys/ms",
-                    "--unencrypted",
-                ],
-            )
-            .ok();
+            let mut args = vec!["keygen", "--out", "keys/ms", "--unencrypted"];
+            if let Some(key_type) = key_type {
+                args.extend(["--type", key_type]);
+            }
+            let run = run_in(root, &args);
+            run.ok();
+            assert!(
+                run.stdout
+                    .contains(&format!("key type: {}", key_type.unwrap_or("ecdsa-p256"))),
+                "{run:#?}"
+            );
             ("keys/ms.key", "keys/ms.pub")
         }
         SignKey::Openssl(curve) => openssl_key(root, curve),
@@ -516,17 +517,17 @@ fn modelseal_to_reference(model: Model, key: SignKey) {
 
 #[test]
 fn modelseal_p256_directory_verified_by_reference_and_changes_fail() {
-    modelseal_to_reference(Model::Dir, SignKey::Keygen("ecdsa-p256"));
+    modelseal_to_reference(Model::Dir, SignKey::Keygen(None));
 }
 
 #[test]
 fn modelseal_p256_single_file_verified_by_reference_and_changes_fail() {
-    modelseal_to_reference(Model::File, SignKey::Keygen("ecdsa-p256"));
+    modelseal_to_reference(Model::File, SignKey::Keygen(None));
 }
 
 #[test]
 fn modelseal_p384_directory_verified_by_reference_and_changes_fail() {
-    modelseal_to_reference(Model::Dir, SignKey::Keygen("ecdsa-p384"));
+    modelseal_to_reference(Model::Dir, SignKey::Keygen(Some("ecdsa-p384")));
 }
 
 /// A team's existing model_signing key (openssl `ecparam`, SEC1 PEM) signs with modelseal too.

@@ -274,8 +274,9 @@ fn reference_and_modelseal_shard_bundles_verify_each_other() {
 }
 
 /// `digest` prints exactly the root digest `sign` writes with the same flags, whatever the
-/// serialization; without `--order` in the default key type's order (Ed25519: code point),
-/// with `--order components` the reference's own root digest.
+/// serialization; without `--order` in the default key type's order (ECDSA P-256: components,
+/// as the reference lists them), and `--order code-point` for an Ed25519 key; with `--order
+/// components` the reference's own root digest.
 #[test]
 fn digest_is_what_sign_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,20 +284,25 @@ fn digest_is_what_sign_writes() {
     make_model(root);
     let (ed, _) = keygen(root, "ed", "ed25519");
     let (ec, _) = keygen(root, "ec", "ecdsa-p256");
-    let cases: [(&Path, &[&str], &[&str]); 5] = [
-        (&ed, &[], &[]),
-        (&ed, &["--hash", "blake3"], &["--hash", "blake3"]),
-        (&ed, &["--shard-size", "65536"], &["--shard-size", "65536"]),
+    let cases: [(&Path, &[&str], &[&str]); 6] = [
+        (&ec, &[], &[]),
+        (&ed, &[], &["--order", "code-point"]),
+        (
+            &ed,
+            &["--hash", "blake3"],
+            &["--hash", "blake3", "--order", "code-point"],
+        ),
+        (
+            &ed,
+            &["--shard-size", "65536"],
+            &["--shard-size", "65536", "--order", "code-point"],
+        ),
         (
             &ec,
             &["--shard-size", "100000"],
             &["--shard-size", "100000", "--order", "components"],
         ),
-        (
-            &ec,
-            &["--ignore", "a"],
-            &["--ignore", "a", "--order", "components"],
-        ),
+        (&ec, &["--ignore", "a"], &["--ignore", "a"]),
     ];
     for (key, sign_flags, digest_flags) in cases {
         let mut sign = vec![
@@ -306,6 +312,7 @@ fn digest_is_what_sign_writes() {
             key.to_str().unwrap(),
             "--output",
             "s.sig",
+            "--force",
         ];
         sign.extend_from_slice(sign_flags);
         run_in(root, &sign).ok();
@@ -342,7 +349,7 @@ fn digest_leaves_out_the_bundle_sign_writes() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     make_model(root);
-    let (key, _) = keygen(root, "k", "ed25519");
+    let (key, _) = keygen(root, "k", "ecdsa-p256");
     let before = run_in(root, ["digest", "model"]);
     before.ok();
     run_in(root, ["sign", "model", "--key", key.to_str().unwrap()]).ok();
@@ -361,7 +368,8 @@ fn digest_json_lists_every_resource() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     make_model(root);
-    let run = run_in(root, ["digest", "model", "--json"]);
+    // In code-point order here, the order this test lists.
+    let run = run_in(root, ["digest", "model", "--json", "--order", "code-point"]);
     run.ok();
     let lines: Vec<serde_json::Value> = run
         .stdout
@@ -399,10 +407,23 @@ fn digest_json_lists_every_resource() {
     assert_eq!(summary["files"], 7);
     assert_eq!(
         summary["root_digest"].as_str().unwrap(),
-        run_in(root, ["digest", "model"]).stdout.trim()
+        run_in(root, ["digest", "model", "--order", "code-point"])
+            .stdout
+            .trim()
     );
 
-    let run = run_in(root, ["digest", "model", "--json", "--shard-size", "64KiB"]);
+    let run = run_in(
+        root,
+        [
+            "digest",
+            "model",
+            "--json",
+            "--shard-size",
+            "64KiB",
+            "--order",
+            "code-point",
+        ],
+    );
     run.ok();
     let lines: Vec<serde_json::Value> = run
         .stdout

@@ -99,7 +99,12 @@ fn golden_bundles_fail_after_a_byte_flip() {
         let sig = format!("{v}/model.sig");
         let mut args = verify_args(&model, &sig, &public);
         args.extend(extra.iter().map(String::as_str));
-        assert_refused(dir.path(), &args, 1, &["signme-1: digest mismatch: expected sha256:bc9a717db6064a32cbe9eae6fc40651dd6d36ef1757183f590eff2b1765d7ebc"]);
+        assert_refused(
+            dir.path(),
+            &args,
+            1,
+            &["signme-1: digest mismatch: expected sha256:bc9a…7ebc, found sha256:"],
+        );
     }
     // A flipped byte in the bundle's signature.
     let m = dir.path().join("v1.1.0-elliptic-key");
@@ -315,7 +320,9 @@ fn expect_checks_a_literal_digest() {
         &["verify", "w.bin", "--expect", &format!("sha256:{other}")],
         1,
         &[&format!(
-            "w.bin: digest mismatch: expected sha256:{other}, found sha256:{sha}"
+            "w.bin: digest mismatch: expected sha256:{}, found sha256:{}",
+            modelseal::shorten::short_hex(&other),
+            modelseal::shorten::short_hex(&sha)
         )],
     );
 }
@@ -518,4 +525,128 @@ fn verify_reads_the_signature_where_sign_wrote_it_and_takes_a_key_directory() {
             "--expect ALGO:HEX, or --vault PATH",
         ],
     );
+}
+
+/// Messages that name the fix: a private key where the public key goes (verify and guard)
+/// names the .pub; `--expect` on a directory is a usage error that says what works.
+#[test]
+fn a_private_key_or_a_directory_digest_is_refused_naming_what_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(dir.path(), "release", "ecdsa-p256");
+    abc_model(dir.path(), "m");
+    sign(dir.path(), "m", &key, &[]);
+    let want = "release.key: a private key, where a public key is expected: give its public key \
+                (release.pub)";
+    let run = assert_refused(
+        dir.path(),
+        &["verify", "m", "--key", "release.key"],
+        2,
+        &[want],
+    );
+    assert!(!run.stderr.contains("BEGIN"), "{run:#?}");
+    assert_refused(
+        dir.path(),
+        &[
+            "guard",
+            "--model",
+            "m",
+            "--signature",
+            "m/model.sig",
+            "--key",
+            "release.key",
+            "--",
+            "true",
+        ],
+        2,
+        &[want],
+    );
+    let sha = sha256_hex(b"hello");
+    assert_refused(
+        dir.path(),
+        &["verify", "m", "--expect", &format!("sha256:{sha}")],
+        2,
+        &[
+            "--expect checks one file, and m is a directory: verify a directory against its \
+           signature (--key PUB; the bundle defaults to m/model.sig), or compare `modelseal \
+           digest m` with the root digest you expect",
+        ],
+    );
+}
+
+/// Human output shows digests and key fingerprints in prose by their ends (`9e24…c3a8`);
+/// `--json` keeps them whole, and so do the commands whose output is the digest.
+#[test]
+fn prose_shortens_digests_and_fingerprints_json_keeps_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "k", "ecdsa-p256");
+    let m = abc_model(dir.path(), "m");
+    sign(dir.path(), "m", &key, &["--sums", "sums"]);
+    let hint = modelseal::keys::PublicKey::from_pem(&std::fs::read_to_string(&public).unwrap())
+        .unwrap()
+        .hint();
+    let root = run_in(dir.path(), ["digest", "m"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(
+        root.len(),
+        "sha256:".len() + 64,
+        "digest prints it whole: {root}"
+    );
+    let short = modelseal::shorten::short_hex;
+    let root_hex = root.trim_start_matches("sha256:");
+    let is_long_hex = |w: &str| {
+        w.trim_matches(|c: char| !c.is_ascii_hexdigit())
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .any(|run| run.len() >= 40)
+    };
+    let run = verify(dir.path(), "m", "m/model.sig", &public, &[]);
+    run.ok();
+    let last = run.stdout.lines().last().unwrap();
+    assert!(
+        last.contains(&format!("root digest sha256:{}", short(root_hex)))
+            && last.contains(&format!("key {}", short(&hint))),
+        "{run:#?}"
+    );
+    assert!(!is_long_hex(&run.stdout), "{run:#?}");
+    let run = verify(dir.path(), "m", "m/model.sig", &public, &["--json"]);
+    run.ok();
+    assert!(
+        run.stdout.contains(&hint) && run.stdout.contains(root_hex),
+        "{run:#?}"
+    );
+    // sign's prose names the key by its ends; its root digest line is the value itself.
+    let signed = sign(dir.path(), "m", &key, &["--force"]);
+    assert!(
+        signed.stdout.contains(&format!("key {}\n", short(&hint)))
+            && signed.stdout.contains(&format!("root digest: {root}\n")),
+        "{signed:#?}"
+    );
+    // A mismatch: both digests by their ends in the message, whole in JSON.
+    write(&m, "a.bin", "hellO");
+    let (was, now) = (sha256_hex(b"hello"), sha256_hex(b"hellO"));
+    let args = verify_args("m", "m/model.sig", &public);
+    let run = assert_refused(
+        dir.path(),
+        &args,
+        1,
+        &[&format!(
+            "a.bin: digest mismatch: expected sha256:{}, found sha256:{}",
+            short(&was),
+            short(&now)
+        )],
+    );
+    assert!(!is_long_hex(&run.stderr), "{run:#?}");
+    let mut json = args.clone();
+    json.push("--json");
+    let run = run_in(dir.path(), &json);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains(&was) && run.stdout.contains(&now),
+        "{run:#?}"
+    );
+    // The checksum files keep every digest whole.
+    let sums = std::fs::read_to_string(dir.path().join("sums/SHA256SUMS")).unwrap();
+    assert!(sums.contains(&format!("{was}  a.bin")), "{sums}");
 }

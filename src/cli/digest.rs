@@ -51,7 +51,7 @@ pub fn run(args: DigestArgs, global: &Global) -> Result<Exit> {
         .unwrap_or_else(|| default_signature(&model));
     let opts = args
         .serialize
-        .options(&model, KeyType::Ed25519, &signature)?;
+        .options(&model, KeyType::EcdsaP256, &signature)?;
     let bar = LazyBar::new(global.progress, args.json);
     let serialized = plan(&model, &opts).and_then(|p| p.hash(AlgoSet::default(), &bar));
     bar.finish();

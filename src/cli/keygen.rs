@@ -10,9 +10,10 @@ use super::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum KeyTypeArg {
-    /// Ed25519 (default): the Sigstore DSSE convention, Vault Transit's type.
+    /// Ed25519: Vault Transit's type (the reference `model_signing` cannot verify it).
     Ed25519,
-    /// ECDSA P-256: what the reference `model_signing` accepts.
+    /// ECDSA P-256 (default): what the reference `model_signing`, cosign and most HSMs and
+    /// KMSes accept.
     EcdsaP256,
     /// ECDSA P-384.
     EcdsaP384,
@@ -37,7 +38,7 @@ pub struct KeygenArgs {
     #[arg(long, value_name = "PREFIX", default_value = "modelseal")]
     out: PathBuf,
     /// Key type.
-    #[arg(long = "type", value_enum, default_value_t = KeyTypeArg::Ed25519)]
+    #[arg(long = "type", value_enum, default_value_t = KeyTypeArg::EcdsaP256)]
     key_type: KeyTypeArg,
     /// Write the private key without a passphrase (throwaway CI keys).
     #[arg(long)]

@@ -3,6 +3,7 @@
 
 use modelseal::oms::statement::StatementError;
 use modelseal::oms::trust::{rfc3339, AuthError, Signer};
+use modelseal::shorten::shorten_hex_in;
 use modelseal::verify::{BundleProblem, Outcome, Provenance, Report, VerifyError};
 use serde_json::json;
 
@@ -55,8 +56,10 @@ pub fn failures(report: &Report) -> Error {
         } = &f.outcome
         {
             note(format_args!(
-                "{}: {what}: expected {expected}, found {actual}",
-                f.name
+                "{}: {what}: expected {}, found {}",
+                f.name,
+                shorten_hex_in(expected),
+                shorten_hex_in(actual)
             ));
         }
     }

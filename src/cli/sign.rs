@@ -7,16 +7,17 @@ use modelseal::exit::Exit;
 use modelseal::hash::digest::Algorithm;
 use modelseal::keys::file::read_key_text;
 use modelseal::keys::file::read_trust_file;
-use modelseal::keys::{pem_is_encrypted, KeyType, PrivateKey};
+use modelseal::keys::{is_private_pem, pem_is_encrypted, KeyType, PrivateKey};
 use modelseal::model::paths::ResourceOrder;
 use modelseal::model::Model;
 use modelseal::oms::constants::DEFAULT_SIGNATURE_NAME;
 use modelseal::oms::sign::{
-    certificate_chain, sign_model_with_progress, sums, PaeSigner, SerializeError, SignError,
-    SignOptions, SingleFileName,
+    certificate_chain, prepare, sums, PaeSigner, Prepared, SerializeError, SignError, SignOptions,
+    SingleFileName,
 };
 use modelseal::oms::statement::Serialization;
-use modelseal::write::{write_atomic, Replace};
+use modelseal::write::{check_writable_dir, write_atomic, Replace};
+use zeroize::Zeroizing;
 
 use super::output::{note, say};
 use super::progress_bar::LazyBar;
@@ -80,6 +81,16 @@ impl SerializeArgs {
         Ok(())
     }
 
+    /// The resource order: `--order`, else the one `key_type`'s verifiers list.
+    pub fn order(&self, key_type: KeyType) -> ResourceOrder {
+        match self.order {
+            Some(OrderArg::CodePoint) => ResourceOrder::CodePoint,
+            Some(OrderArg::Components) => ResourceOrder::Components,
+            None if key_type == KeyType::Ed25519 => ResourceOrder::CodePoint,
+            None => ResourceOrder::Components,
+        }
+    }
+
     /// The options for `model` signed into `signature` (left out of the model when it lies
     /// inside), resources ordered for `key_type` unless `--order` says otherwise.
     pub fn options(
@@ -99,12 +110,7 @@ impl SerializeArgs {
                 Some(shard_size) => Serialization::Shards { shard_size },
             },
             allow_symlinks: self.allow_symlinks,
-            order: match self.order {
-                Some(OrderArg::CodePoint) => ResourceOrder::CodePoint,
-                Some(OrderArg::Components) => ResourceOrder::Components,
-                None if key_type == KeyType::Ed25519 => ResourceOrder::CodePoint,
-                None => ResourceOrder::Components,
-            },
+            order: self.order(key_type),
             single_file_name: SingleFileName::Dot,
             signature_rel: None,
             ignore: Vec::new(),
@@ -160,6 +166,9 @@ pub struct SignArgs {
     /// Where to write the bundle (default: model.sig in the model directory, or beside a file).
     #[arg(long, short = 'o', value_name = "SIG")]
     pub output: Option<PathBuf>,
+    /// Replace an existing bundle at the output path (it is replaced whole, never half-written).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub serialize: SerializeArgs,
     /// Also write SHA256SUMS and B3SUMS (from the same hashing pass) into DIR (not with
@@ -188,10 +197,19 @@ pub struct SignArgs {
     pub vault_conn: Box<super::vault::args::VaultConnArgs>,
 }
 
-/// Load a private key file, asking for its passphrase only when it is encrypted.
-pub fn load_private_key(path: &Path, passphrase_file: Option<&Path>) -> Result<PrivateKey> {
+/// Read a private key file's text, refusing what is no private key (a public key, say) before
+/// anything else is done.
+fn read_private_key_text(path: &Path) -> Result<Zeroizing<String>> {
     let text = read_key_text(path)?;
-    let pass = if pem_is_encrypted(&text) {
+    if !is_private_pem(&text) {
+        PrivateKey::from_pem(&text, None).with_context(|| display_path(path))?;
+    }
+    Ok(text)
+}
+
+/// Open a private key file's `text`, asking for its passphrase only when it is encrypted.
+fn open_private_key(path: &Path, text: &str, passphrase_file: Option<&Path>) -> Result<PrivateKey> {
+    let pass = if pem_is_encrypted(text) {
         Some(super::passphrase::get(
             passphrase_file,
             &format!("Passphrase for {}: ", display_path(path)),
@@ -200,7 +218,7 @@ pub fn load_private_key(path: &Path, passphrase_file: Option<&Path>) -> Result<P
     } else {
         None
     };
-    PrivateKey::from_pem(&text, pass.as_ref().map(|p| p.as_bytes()))
+    PrivateKey::from_pem(text, pass.as_ref().map(|p| p.as_bytes()))
         .with_context(|| display_path(path))
 }
 
@@ -214,15 +232,103 @@ fn inside(model: &Model, flag: &str, p: &Path) -> Result<String> {
     })
 }
 
-/// Write `content` to `path` whole, replacing what was there only once it is complete.
-fn write_file(path: &Path, content: &[u8]) -> Result<()> {
-    write_atomic(path, content, 0o644, Replace::Yes).map_err(|e| {
+/// Write `content` to `path` whole, replacing what was there (only with `replace`) once it is
+/// complete.
+fn write_file(path: &Path, content: &[u8], replace: Replace) -> Result<()> {
+    write_atomic(path, content, 0o644, replace).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return exists(path);
+        }
         Error::failed(format!(
             "{}: cannot write: {}",
             display_path(path),
             modelseal::hash::open::io_reason(&e)
         ))
     })
+}
+
+/// The refusal to replace an existing bundle.
+fn exists(path: &Path) -> Error {
+    Error::usage(format!(
+        "{}: already exists (use --force to replace it)",
+        display_path(path)
+    ))
+}
+
+/// The directory a file is written in (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// A usage error: `flag path: what`, with the I/O reason.
+fn cannot(flag: &str, path: &Path, what: &str, e: &std::io::Error) -> Error {
+    Error::usage(format!(
+        "{flag} {}: {what}: {}",
+        display_path(path),
+        modelseal::hash::open::io_reason(e)
+    ))
+}
+
+/// `--output`: its directory exists and takes a new file; an existing bundle is replaced only
+/// with `--force`.
+fn check_output(output: &Path, force: bool) -> Result<()> {
+    let dir = parent_dir(output);
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "--output {}: its directory does not exist",
+            display_path(output)
+        )));
+    }
+    if output.is_dir() {
+        return Err(Error::usage(format!(
+            "--output {}: is a directory; name the bundle file (for example {})",
+            display_path(output),
+            display_path(output.join(DEFAULT_SIGNATURE_NAME))
+        )));
+    }
+    if !force && output.symlink_metadata().is_ok() {
+        return Err(exists(output));
+    }
+    check_writable_dir(dir)
+        .map_err(|e| cannot("--output", output, "cannot write in its directory", &e))
+}
+
+/// `--sums DIR`: a directory that takes new files, or one that can be created (its nearest
+/// existing ancestor is a writable directory).
+fn check_sums(dir: &Path) -> Result<()> {
+    if dir.symlink_metadata().is_ok() {
+        if !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "--sums {}: not a directory",
+                display_path(dir)
+            )));
+        }
+        return check_writable_dir(dir)
+            .map_err(|e| cannot("--sums", dir, "cannot write in the directory", &e));
+    }
+    let base = dir
+        .ancestors()
+        .skip(1)
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.symlink_metadata().is_ok())
+        .unwrap_or(Path::new("."));
+    if !base.is_dir() {
+        return Err(Error::usage(format!(
+            "--sums {}: cannot create the directory: {} is not a directory",
+            display_path(dir),
+            display_path(base)
+        )));
+    }
+    check_writable_dir(base).map_err(|e| cannot("--sums", dir, "cannot create the directory", &e))
 }
 
 /// Print each refused or unreadable file of a serialization on its own line.
@@ -266,80 +372,77 @@ fn sign_error(e: SignError) -> Error {
     e.into()
 }
 
+/// What `sign` settles before it needs a key: the model walked and checked (leak guard and
+/// bundles too) and where every file goes. Any mistake here is found before a passphrase is
+/// asked for or a Vault is called.
+struct Ready<'m> {
+    prepared: Prepared<'m>,
+    output: PathBuf,
+}
+
+fn get_ready<'m>(args: &SignArgs, model: &'m Model) -> Result<Ready<'m>> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_signature(model));
+    // The resource order follows the key type; set again once the key is loaded.
+    let mut opts = args.serialize.options(model, KeyType::Ed25519, &output)?;
+    for p in &args.allow_secret {
+        opts.allow_secrets.push(inside(model, "--allow-secret", p)?);
+    }
+    check_output(&output, args.force)?;
+    if let Some(dir) = &args.sums {
+        check_sums(dir)?;
+    }
+    let prepared = prepare(model, &opts).map_err(sign_error)?;
+    Ok(Ready { prepared, output })
+}
+
 /// Everything `sign` does once it has a signer.
 fn sign_with(
     args: &SignArgs,
+    mut ready: Ready<'_>,
     signer: &dyn PaeSigner,
     certificates: Option<Vec<Vec<u8>>>,
     global: &Global,
 ) -> Result<Exit> {
-    // A missing model is the user's mistake here, not a failed check.
-    let model = Model::locate(&args.model).map_err(|e| Error::from(e).with_exit(Exit::Usage))?;
-    let key_type = signer
+    let public_key = signer
         .public_key()
         .map_err(SignError::Signer)
-        .map_err(sign_error)?
-        .key_type();
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| default_signature(&model));
-    let mut opts = args.serialize.options(&model, key_type, &output)?;
-    opts.certificates = certificates;
-    for p in &args.allow_secret {
-        opts.allow_secrets
-            .push(inside(&model, "--allow-secret", p)?);
-    }
-    let output_dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !output_dir.is_dir() {
-        return Err(Error::usage(format!(
-            "--output {}: its directory does not exist",
-            display_path(&output)
-        )));
-    }
-    // --sums DIR: an existing directory, or one created once the model is signed.
-    if let Some(dir) = &args.sums {
-        if dir.symlink_metadata().is_ok() && !dir.is_dir() {
-            return Err(Error::usage(format!(
-                "--sums {}: not a directory",
-                display_path(dir)
-            )));
-        }
-    }
+        .map_err(sign_error)?;
+    ready
+        .prepared
+        .reorder(args.serialize.order(public_key.key_type()));
+    ready.prepared.set_certificates(certificates);
+    let output = ready.output;
     let bar = LazyBar::new(global.progress, false);
-    let signed = sign_model_with_progress(&model, signer, &opts, &bar);
+    let signed = ready.prepared.sign(signer, &public_key, &bar);
     bar.finish();
     let signed = signed.map_err(sign_error)?;
     if let Some(dir) = &args.sums {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::usage(format!(
-                "--sums {}: cannot create the directory: {}",
-                display_path(dir),
-                modelseal::hash::open::io_reason(&e)
-            ))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| cannot("--sums", dir, "cannot create the directory", &e))?;
         for (name, algorithm) in [
             ("SHA256SUMS", Algorithm::Sha256),
             ("B3SUMS", Algorithm::Blake3),
         ] {
             let text = sums(&signed.files, algorithm)
                 .ok_or_else(|| Error::usage("--sums needs whole-file digests"))?;
-            write_file(&dir.join(name), &text)?;
+            write_file(&dir.join(name), &text, Replace::Yes)?;
         }
     }
-    write_file(&output, &signed.bundle)?;
+    let replace = if args.force {
+        Replace::Yes
+    } else {
+        Replace::No
+    };
+    write_file(&output, &signed.bundle, replace)?;
     let shards = match signed.serialized.serialization {
         Serialization::Files => String::new(),
-        Serialization::Shards { .. } => format!(
+        Serialization::Shards { shard_size } => format!(
             " ({} of {} bytes)",
             plural(signed.serialized.resources.len(), "shard", "shards"),
-            match signed.serialized.serialization {
-                Serialization::Shards { shard_size } => shard_size,
-                Serialization::Files => unreachable!("matched above"),
-            }
+            shard_size
         ),
     };
     say(format_args!(
@@ -347,7 +450,7 @@ fn sign_with(
         plural(signed.files.len(), "file", "files"),
         display_path(&args.model),
         signed.public_key.key_type(),
-        signed.public_key.hint()
+        modelseal::shorten::short_hex(&signed.public_key.hint())
     ));
     say(format_args!(
         "root digest: sha256:{}",
@@ -366,19 +469,20 @@ fn sign_with(
 
 pub fn run(args: SignArgs, global: &Global) -> Result<Exit> {
     args.serialize.check()?;
-    if let Some(name) = &args.vault_transit {
-        let vault = args.vault_conn.connect()?;
-        let key = modelseal::vault::TransitKey {
-            mount: args.transit_mount.trim_matches('/').to_string(),
-            name: name.clone(),
-        };
-        let signer = modelseal::vault::TransitSigner::new(&vault, key)?;
-        return sign_with(&args, &signer, None, global);
+    if args.key.is_none() && args.vault_transit.is_none() {
+        return Err(Error::usage(
+            "sign needs --key KEY (a private key file) or --vault-transit KEY",
+        ));
     }
-    let Some(key_path) = &args.key else {
-        return Err(Error::usage("sign needs --key KEY"));
+    // Files named on the command line are read and checked first, the model walked, and only
+    // then a passphrase asked for (or Vault called).
+    let key_text = match &args.key {
+        Some(path) => Some(read_private_key_text(path)?),
+        None => None,
     };
-    // Files are read and checked before a passphrase is asked for.
+    if let Some(path) = &args.passphrase_file {
+        read_key_text(path)?;
+    }
     let certificates = match &args.certificate {
         Some(leaf) => Some((
             (display_path(leaf), read_trust_file(leaf)?),
@@ -389,12 +493,27 @@ pub fn run(args: SignArgs, global: &Global) -> Result<Exit> {
         )),
         None => None,
     };
-    let key = load_private_key(key_path, args.passphrase_file.as_deref())?;
+    // A missing model is the user's mistake here, not a failed check.
+    let model = Model::locate(&args.model).map_err(|e| Error::from(e).with_exit(Exit::Usage))?;
+    let ready = get_ready(&args, &model)?;
+    if let Some(name) = &args.vault_transit {
+        let vault = args.vault_conn.connect()?;
+        let key = modelseal::vault::TransitKey {
+            mount: args.transit_mount.trim_matches('/').to_string(),
+            name: name.clone(),
+        };
+        let signer = modelseal::vault::TransitSigner::new(&vault, key)?;
+        return sign_with(&args, ready, &signer, None, global);
+    }
+    let (Some(key_path), Some(key_text)) = (&args.key, &key_text) else {
+        unreachable!("a signer was checked above");
+    };
+    let key = open_private_key(key_path, key_text, args.passphrase_file.as_deref())?;
     let chain = match &certificates {
         Some(((name, leaf), chain)) => {
             Some(certificate_chain(&key.public_key(), (name, leaf), chain)?)
         }
         None => None,
     };
-    sign_with(&args, &key, chain, global)
+    sign_with(&args, ready, &key, chain, global)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use modelseal::escape::display_path;
 use modelseal::hash::digest::{Algorithm, Digest};
 use modelseal::keys::file::{read_key_text, read_trust_file};
-use modelseal::keys::PublicKey;
+use modelseal::keys::{KeyError, PublicKey};
 use modelseal::model::Model;
 use modelseal::oms::bundle::read_bundle;
 use modelseal::oms::trust::{CertificateChain, IdentityRule, Sigstore, Trust, TrustedKeys};
@@ -165,9 +165,26 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>> {
         .iter()
         .map(|p| {
             let text = read_key_text(p)?;
-            PublicKey::from_pem(&text).with_context(|| display_path(p))
+            match PublicKey::from_pem(&text) {
+                Err(KeyError::PrivateNotPublic) => Err(private_not_public(p)),
+                key => key.with_context(|| display_path(p)),
+            }
         })
         .collect()
+}
+
+/// A private key given where a public key is expected: say so, and name the public key
+/// `keygen` wrote beside it (`release.key` → `release.pub`).
+fn private_not_public(path: &Path) -> Error {
+    let public = match path.extension() {
+        Some(ext) if ext == "key" => display_path(path.with_extension("pub")),
+        _ => "the .pub file keygen wrote beside it".to_string(),
+    };
+    Error::usage(format!(
+        "{}: a private key, where a public key is expected: give its public key ({public}); \
+         a private key never needs to leave the signer",
+        display_path(path)
+    ))
 }
 
 /// The `*.pub` and `*.pem` files of a key directory, sorted; why not, when it cannot be read
@@ -294,6 +311,14 @@ pub fn run(
 ) -> Result<std::result::Result<Report, verify::VerifyError>> {
     let source = load(req.source, req.pin, req.conn)?;
     let model = locate(req.model)?;
+    if matches!(source, Source::Digest(_)) && model.single.is_none() {
+        let shown = display_path(req.model);
+        return Err(Error::usage(format!(
+            "--expect checks one file, and {shown} is a directory: verify a directory against \
+             its signature (--key PUB; the bundle defaults to {shown}/model.sig), or compare \
+             `modelseal digest {shown}` with the root digest you expect"
+        )));
+    }
     let opts = options(req.ignore_unlisted, req.ignore_paths, &model)?;
     Ok(verify::verify_model(&model, &source, &opts, progress))
 }

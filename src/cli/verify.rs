@@ -7,6 +7,7 @@ use modelseal::exit::Exit;
 use modelseal::hash::digest::parse_expected;
 use modelseal::model::Model;
 use modelseal::oms::trust::{rfc3339, Signer};
+use modelseal::shorten::shorten_hex_in;
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
@@ -183,7 +184,8 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
             signer,
             ..
         } => say(format_args!(
-            "verified {files} of {subject} (root digest {root}, {signer})"
+            "verified {files} of {subject} (root digest {}, {signer})",
+            shorten_hex_in(&root.prefixed())
         )),
         Provenance::Signed {
             root_digest: None,

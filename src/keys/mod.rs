@@ -83,6 +83,10 @@ impl Scheme {
 pub enum KeyError {
     #[error("no '-----BEGIN {0}-----' block found")]
     NoPem(&'static str),
+    #[error("a private key, where a public key is expected: give its public key (the .pub file keygen wrote beside it)")]
+    PrivateNotPublic,
+    #[error("a public key, where the private key is needed: give the private key (the .key file keygen wrote beside it)")]
+    PublicNotPrivate,
     #[error("more than one '-----BEGIN {0}-----' block")]
     SeveralPem(&'static str),
     #[error("malformed PEM: {0}")]
@@ -156,6 +160,9 @@ fn pem_block(text: &str, label: &'static str) -> Result<Vec<u8>, KeyError> {
 impl PublicKey {
     /// Parse a SubjectPublicKeyInfo PEM (the one `PUBLIC KEY` block in `text`).
     pub fn from_pem(text: &str) -> Result<PublicKey, KeyError> {
+        if is_private_pem(text) && !text.contains(&format!("-----BEGIN {PEM_PUBLIC_KEY}-----")) {
+            return Err(KeyError::PrivateNotPublic);
+        }
         PublicKey::from_spki_der(&pem_block(text, PEM_PUBLIC_KEY)?)
     }
 
@@ -302,6 +309,17 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// True when `text` holds a private key block of any kind (plain, encrypted or SEC1).
+pub fn is_private_pem(text: &str) -> bool {
+    [
+        PEM_PRIVATE_KEY,
+        PEM_ENCRYPTED_PRIVATE_KEY,
+        PEM_EC_PRIVATE_KEY,
+    ]
+    .iter()
+    .any(|label| text.contains(&format!("-----BEGIN {label}-----")))
+}
+
 /// True when `text` holds an encrypted PKCS#8 key (a passphrase is needed).
 pub fn pem_is_encrypted(text: &str) -> bool {
     text.contains(&format!("-----BEGIN {PEM_ENCRYPTED_PRIVATE_KEY}-----"))
@@ -330,6 +348,9 @@ impl PrivateKey {
     /// Load a private key PEM: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE
     /// KEY`, PBES2 as `openssl` writes it; needs `passphrase`) or SEC1 (`EC PRIVATE KEY`).
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>) -> Result<PrivateKey, KeyError> {
+        if !is_private_pem(text) && text.contains(&format!("-----BEGIN {PEM_PUBLIC_KEY}-----")) {
+            return Err(KeyError::PublicNotPrivate);
+        }
         if pem_is_encrypted(text) {
             let pass = passphrase.ok_or(KeyError::NeedPassphrase)?;
             let der = Zeroizing::new(pem_block(text, PEM_ENCRYPTED_PRIVATE_KEY)?);

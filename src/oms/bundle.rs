@@ -353,6 +353,19 @@ pub enum SignerMaterial<'a> {
     Chain(&'a [Vec<u8>]),
 }
 
+/// How much of a file [`looks_like_bundle`] needs: a bundle's `mediaType` comes first (as
+/// model_signing, cosign and modelseal write it).
+pub const SNIFF_BUNDLE_LEN: usize = 1024;
+
+/// Whether the first bytes of a file are those of a Sigstore bundle (any version): a JSON
+/// object whose `mediaType` is a Sigstore bundle's. A cheap sniff, not a parse.
+pub fn looks_like_bundle(prefix: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&prefix[..prefix.len().min(SNIFF_BUNDLE_LEN)]);
+    text.trim_start().starts_with('{')
+        && text.contains("\"mediaType\"")
+        && text.contains("application/vnd.dev.sigstore.bundle")
+}
+
 /// Serialize a key-based bundle (compact JSON) as model_signing 1.1 writes it.
 pub fn write_bundle(payload_type: &str, payload: &[u8], signature: &[u8], hint: &str) -> Vec<u8> {
     write_bundle_with(payload_type, payload, signature, SignerMaterial::Hint(hint))

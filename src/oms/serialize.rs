@@ -305,6 +305,17 @@ pub fn plan<'m>(model: &'m Model, opts: &SignOptions) -> Result<Plan<'m>, Serial
 }
 
 impl Plan<'_> {
+    /// The model's name (the statement's subject).
+    pub fn model_name(&self) -> String {
+        self.model.name.clone()
+    }
+
+    /// Put the files in `order` (when it is chosen after the walk: by the signer's key type).
+    pub fn reorder(&mut self, order: ResourceOrder) {
+        self.opts.order = order;
+        self.files.sort_by(|a, b| order.compare(&a.rel, &b.rel));
+    }
+
     /// What will be sealed, for the leak guard: each file to read (a followed link's target)
     /// with the model-relative name it is sealed under.
     pub fn sealed(&self) -> Vec<(PathBuf, PathBuf)> {

@@ -2,15 +2,19 @@
 //! BLAKE3 together; or the SHA-256 of every shard), build the statement, sign its PAE, and
 //! return the bundle. Walking, hashing and listing are `serialize.rs`, shared with `digest`.
 
+use std::path::PathBuf;
+
 use crate::escape::coreutils_escape;
 use crate::exit::{Exit, HasExit};
 use crate::hash::digest::{AlgoSet, Algorithm};
 use crate::keys::{PrivateKey, PublicKey};
+use crate::model::paths::ResourceOrder;
 use crate::model::Model;
+use crate::oms::bundle::{looks_like_bundle, SNIFF_BUNDLE_LEN};
 use crate::oms::bundle::{write_bundle_with, SignerMaterial};
 use crate::oms::constants::PAYLOAD_TYPE;
 use crate::oms::dsse::pae;
-use crate::oms::serialize::{plan, Serialized};
+use crate::oms::serialize::{plan, Plan, Serialized};
 use crate::progress::ProgressSink;
 use crate::secrets::{scan_paths, Finding};
 
@@ -61,6 +65,10 @@ pub enum SignError {
     Serialize(#[from] SerializeError),
     #[error("refusing to sign: {} file{} look{} like private keys or credentials (use --allow-secret REL for one you mean to publish)", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" })]
     Secrets(Vec<Finding>),
+    /// Signature bundles inside the model (model-relative, escaped): an old `model.sig`
+    /// would be sealed as model content.
+    #[error("{}", bundles_message(.0))]
+    Bundles(Vec<String>),
     #[error("signer: {0}")]
     Signer(SignerError),
     #[error("the signer's signature does not verify with the public key it reports")]
@@ -80,6 +88,8 @@ impl HasExit for SignError {
                 .map_or(Exit::Failure, HasExit::exit),
             // The certificates the user gave do not fit the key: a usage error.
             SignError::Certificate(_) => Exit::Usage,
+            // Fixed by a flag (--ignore), found before a key is needed.
+            SignError::Bundles(_) => Exit::Usage,
             SignError::Serialize(e) => e.exit(),
             _ => Exit::Failure,
         }
@@ -126,6 +136,26 @@ pub fn certificate_chain(
     Ok(out)
 }
 
+/// "refusing to sign: model.sig inside the model is a signature bundle ...", naming the flag
+/// that leaves it out.
+fn bundles_message(names: &[String]) -> String {
+    let ignore: Vec<String> = names.iter().map(|n| format!("--ignore {n}")).collect();
+    match names {
+        [one] => format!(
+            "refusing to sign: {one} inside the model is a signature bundle, not model content \
+             (leave it out with {})",
+            ignore[0]
+        ),
+        _ => format!(
+            "refusing to sign: {} files inside the model are signature bundles, not model \
+             content: {} (leave them out with {})",
+            names.len(),
+            names.join(", "),
+            ignore.join(" ")
+        ),
+    }
+}
+
 /// Sign `model` with `signer`.
 pub fn sign_model(
     model: &Model,
@@ -143,11 +173,25 @@ pub fn sign_model_with_progress(
     progress: &dyn ProgressSink,
 ) -> Result<Signed, SignError> {
     let public_key = signer.public_key().map_err(SignError::Signer)?;
+    prepare(model, opts)?.sign(signer, &public_key, progress)
+}
+
+/// A model walked and checked, cleared by the leak guard and free of signature bundles:
+/// everything that can refuse it is done, no file is hashed yet and no key was needed.
+pub struct Prepared<'m> {
+    plan: Plan<'m>,
+    certificates: Option<Vec<Vec<u8>>>,
+}
+
+/// Walk and check `model` for signing (see [`Prepared`]): before a key is loaded or its
+/// passphrase asked for, so that every refusal comes first.
+pub fn prepare<'m>(model: &'m Model, opts: &SignOptions) -> Result<Prepared<'m>, SignError> {
     let plan = plan(model, opts)?;
+    let sealed = plan.sealed();
 
     // The leak guard, before any hashing, over exactly what is sealed: a followed link is
     // scanned under its own name, with its target's content.
-    let findings: Vec<Finding> = scan_paths(&plan.sealed())
+    let findings: Vec<Finding> = scan_paths(&sealed)
         .findings
         .into_iter()
         .filter(|f| {
@@ -159,31 +203,95 @@ pub fn sign_model_with_progress(
     if !findings.is_empty() {
         return Err(SignError::Secrets(findings));
     }
-
-    // One hashing pass: both digests of every file (for the checksum files), largest first to
-    // keep every thread busy; or every shard of every file on every core.
-    let serialized = plan.hash(AlgoSet::ALL, progress)?;
-    let (payload, root_digest) = serialized.payload();
-    let to_sign = pae(PAYLOAD_TYPE, &payload);
-    let signature = signer.sign(&to_sign).map_err(SignError::Signer)?;
-    if public_key.verify(&to_sign, &signature).is_none() {
-        return Err(SignError::SelfCheck);
-    }
-    let hint = public_key.hint();
-    let material = match &opts.certificates {
-        Some(chain) => SignerMaterial::Chain(chain),
-        None => SignerMaterial::Hint(&hint),
+    // A single file is what the user named: a bundle signed on purpose (a countersignature).
+    let bundles = match model.single {
+        None => bundles_in(&sealed),
+        Some(_) => Vec::new(),
     };
-    let bundle = write_bundle_with(PAYLOAD_TYPE, &payload, &signature, material);
-    Ok(Signed {
-        bundle,
-        payload,
-        root_digest,
-        subject_name: model.name.clone(),
-        public_key,
-        files: serialized.files.clone(),
-        serialized,
+    if !bundles.is_empty() {
+        return Err(SignError::Bundles(bundles));
+    }
+    Ok(Prepared {
+        plan,
+        certificates: opts.certificates.clone(),
     })
+}
+
+/// File names a signature bundle goes by (model_signing's `model.sig`, cosign's
+/// `.sigstore.json`, `.bundle`); only these are opened, and only their first
+/// [`SNIFF_BUNDLE_LEN`] bytes read.
+const BUNDLE_SUFFIXES: [&str; 4] = [".sig", ".json", ".sigstore", ".bundle"];
+
+/// The sealed files (path to read, model-relative name) that are signature bundles, by name.
+fn bundles_in(sealed: &[(PathBuf, PathBuf)]) -> Vec<String> {
+    use rayon::prelude::*;
+    use std::io::Read;
+    let mut found: Vec<String> = sealed
+        .par_iter()
+        .filter(|(_, rel)| {
+            let name = rel.to_string_lossy().to_ascii_lowercase();
+            BUNDLE_SUFFIXES.iter().any(|s| name.ends_with(s))
+        })
+        .filter(|(path, _)| {
+            // Unreadable here is reported by the hashing pass, which reads it again.
+            let mut prefix = Vec::with_capacity(SNIFF_BUNDLE_LEN);
+            std::fs::File::open(path)
+                .and_then(|f| f.take(SNIFF_BUNDLE_LEN as u64).read_to_end(&mut prefix))
+                .is_ok()
+                && looks_like_bundle(&prefix)
+        })
+        .map(|(_, rel)| crate::escape::display_path(rel))
+        .collect();
+    found.sort();
+    found
+}
+
+impl Prepared<'_> {
+    /// Put the resources in `order` (chosen once the key, and so its type, is known).
+    pub fn reorder(&mut self, order: ResourceOrder) {
+        self.plan.reorder(order);
+    }
+
+    /// Sign in certificate mode: these certificates (DER, leaf first) go in the bundle instead
+    /// of the key's hint. See [`certificate_chain`].
+    pub fn set_certificates(&mut self, certificates: Option<Vec<Vec<u8>>>) {
+        self.certificates = certificates;
+    }
+
+    /// Hash every file once, build the statement and sign it with `signer`, whose public key
+    /// is `public_key`.
+    pub fn sign(
+        self,
+        signer: &dyn PaeSigner,
+        public_key: &PublicKey,
+        progress: &dyn ProgressSink,
+    ) -> Result<Signed, SignError> {
+        let model_name = self.plan.model_name();
+        // One hashing pass: both digests of every file (for the checksum files), largest first
+        // to keep every thread busy; or every shard of every file on every core.
+        let serialized = self.plan.hash(AlgoSet::ALL, progress)?;
+        let (payload, root_digest) = serialized.payload();
+        let to_sign = pae(PAYLOAD_TYPE, &payload);
+        let signature = signer.sign(&to_sign).map_err(SignError::Signer)?;
+        if public_key.verify(&to_sign, &signature).is_none() {
+            return Err(SignError::SelfCheck);
+        }
+        let hint = public_key.hint();
+        let material = match &self.certificates {
+            Some(chain) => SignerMaterial::Chain(chain),
+            None => SignerMaterial::Hint(&hint),
+        };
+        let bundle = write_bundle_with(PAYLOAD_TYPE, &payload, &signature, material);
+        Ok(Signed {
+            bundle,
+            payload,
+            root_digest,
+            subject_name: model_name,
+            public_key: public_key.clone(),
+            files: serialized.files.clone(),
+            serialized,
+        })
+    }
 }
 
 /// A checksum file (`sha256sum` / `b3sum` format) of the signed files; `None` when their

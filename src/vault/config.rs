@@ -82,6 +82,12 @@ pub struct Settings {
     pub namespace: Option<String>,
     pub tls: Tls,
     pub credentials: Credentials,
+    /// Where the token comes from, for a refusal to name what to fix: `VAULT_TOKEN`,
+    /// `~/.vault-token`, an AppRole or JWT login. Never the token itself.
+    pub token_source: String,
+    /// No address was set (`VAULT_ADDR`, `BAO_ADDR`): [`DEFAULT_ADDR`] is tried, and a failure
+    /// to reach it says so.
+    pub address_unset: bool,
     pub timeout: Duration,
     pub attempts: u32,
 }
@@ -98,9 +104,10 @@ impl Settings {
         plain_http: PlainHttp,
     ) -> Result<(Settings, Vec<String>), VaultError> {
         let mut warnings = Vec::new();
-        let (addr_var, addr_text) = env
-            .vault("ADDR")?
-            .unwrap_or_else(|| ("VAULT_ADDR".into(), DEFAULT_ADDR.into()));
+        let set_address = env.vault("ADDR")?;
+        let address_unset = set_address.is_none();
+        let (addr_var, addr_text) =
+            set_address.unwrap_or_else(|| ("VAULT_ADDR".into(), DEFAULT_ADDR.into()));
         let address = parse_address(&addr_var, &addr_text)?;
         if let Some(host) = plain_http_to_remote(&address) {
             match plain_http {
@@ -152,6 +159,7 @@ impl Settings {
         }
 
         let credentials = credentials(env, home, auth)?;
+        let token_source = token_source(env, home, auth)?;
         let namespace = env.vault("NAMESPACE")?;
         if let Some((var, ns)) = &namespace {
             if !ns.chars().all(|c| c.is_ascii_graphic()) {
@@ -168,6 +176,8 @@ impl Settings {
                 namespace: namespace.map(|(_, v)| v),
                 tls,
                 credentials,
+                token_source,
+                address_unset,
                 timeout,
                 attempts: DEFAULT_ATTEMPTS,
             },
@@ -261,6 +271,30 @@ fn from_file_or_env(
             "no {what}: set VAULT_{var} (or BAO_{var}) or pass {flag} FILE"
         ))),
     }
+}
+
+/// Where the credentials [`credentials`] found come from, in words a refusal can name.
+fn token_source(
+    env: &Env<'_>,
+    home: Option<&Path>,
+    auth: &AuthChoice,
+) -> Result<String, VaultError> {
+    Ok(match auth {
+        AuthChoice::Token => match env.vault("TOKEN")? {
+            Some((var, _)) => var,
+            None => home.map_or_else(
+                || "~/.vault-token".to_string(),
+                |h| crate::escape::display_path(h.join(".vault-token")),
+            ),
+        },
+        AuthChoice::AppRole { mount, .. } => format!("the AppRole login at auth/{mount}"),
+        AuthChoice::Jwt { mount, role, .. } => {
+            format!(
+                "the JWT login at auth/{mount} as role '{}'",
+                super::error::one_line(role)
+            )
+        }
+    })
 }
 
 fn credentials(

@@ -191,14 +191,15 @@ impl Vault {
                 } else {
                     format!(": {said}")
                 };
-                let what = if code == 403 {
-                    "permission denied (HTTP 403)".to_string()
-                } else {
-                    format!("Vault refused the lookup (HTTP {code})")
-                };
+                if code == 403 {
+                    return Err(VaultError::refused(format!(
+                        "{ctx}: permission denied (HTTP 403){said}; {}",
+                        super::transport::token_refused(&self.settings)
+                    )));
+                }
                 return Err(VaultError::refused(format!(
-                    "{ctx}: {what}{said}; no KV mount holds this path or the token may not read it \
-                     (pass --mount and --kv-version 1|2 to skip this lookup)"
+                    "{ctx}: Vault refused the lookup (HTTP {code}){said}; no KV mount holds \
+                     this path (pass --mount and --kv-version 1|2 to skip this lookup)"
                 )));
             }
             Err(f) => return Err(f.into_error(&ctx, &self.settings)),

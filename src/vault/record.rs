@@ -229,7 +229,7 @@ pub fn published(data: &SecretData) -> Result<Published, VaultError> {
     }
     if !data.fields.contains_key("sha256") && !data.fields.contains_key("blake3") {
         return Err(VaultError::refused(format!(
-            "{} holds neither the fields vault publish writes (sha256, blake3, size or manifest) nor was --field given; fields present: {}",
+            "{} is not a record vault publish wrote (it has no sha256, blake3 or manifest field): name the field that holds the digest with --field, one of: {}",
             data.describe(),
             data.field_names()
         )));

@@ -77,6 +77,17 @@ impl Fail {
     pub(crate) fn into_error(self, ctx: &str, settings: &Settings) -> VaultError {
         let addr = settings.address.as_str().trim_end_matches('/');
         match self {
+            // Nothing answers at an address nobody chose: say what to set, not why the
+            // default failed.
+            Fail::Unsent(what) | Fail::Network(what) | Fail::Tls(what)
+                if settings.address_unset =>
+            {
+                VaultError::Config(format!(
+                    "{ctx}: VAULT_ADDR is unset, so the default {addr} was tried, and it \
+                     failed ({what}); set VAULT_ADDR (or BAO_ADDR) to your Vault's address, \
+                     for example: export VAULT_ADDR=https://vault.example.com:8200"
+                ))
+            }
             Fail::Unsent(what) | Fail::Network(what) => {
                 VaultError::Unavailable(format!("{ctx}: cannot reach Vault at {addr}: {what}"))
             }
@@ -115,7 +126,8 @@ impl Fail {
                         "{ctx}: Vault answered with a redirect (HTTP {code}) to another origin; the token is never sent across origins"
                     )),
                     401 | 403 => VaultError::Refused(format!(
-                        "{ctx}: permission denied (HTTP {code}){said}"
+                        "{ctx}: permission denied (HTTP {code}){said}; {}",
+                        token_refused(settings)
                     )),
                     404 => VaultError::Refused(format!("{ctx}: not found (HTTP 404){said}")),
                     503 if sealed => {
@@ -131,6 +143,17 @@ impl Fail {
             }
         }
     }
+}
+
+/// What to fix when Vault refuses the token (401, 403): the token, named by where it came
+/// from, and its policy.
+pub(crate) fn token_refused(settings: &Settings) -> String {
+    format!(
+        "Vault refused the token from {}: check that it is still valid (`vault token lookup`) \
+         and that its policy allows this on the path (`vault token lookup` lists its policies, \
+         `vault policy read NAME` shows one)",
+        settings.token_source
+    )
 }
 
 /// Build the HTTP client every request goes through.

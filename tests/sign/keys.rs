@@ -233,3 +233,30 @@ fn openssl_ed25519_keys_load_plain_and_encrypted() {
     );
     verify(dir.path(), "m", "sec1.sig", &dir.path().join("ec.pub"), &[]).ok();
 }
+
+/// keygen's default key type is ECDSA P-256, the one the reference `model_signing`, cosign and
+/// most HSMs and KMSes accept (interop.rs signs with it and has the reference verify);
+/// `--type ed25519` still makes Ed25519 keys.
+#[test]
+fn keygen_makes_ecdsa_p256_keys_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (&[][..], modelseal::keys::KeyType::EcdsaP256),
+        (
+            &["--type", "ed25519"][..],
+            modelseal::keys::KeyType::Ed25519,
+        ),
+    ] {
+        let mut all = vec!["keygen", "--out", "k", "--unencrypted", "--force"];
+        all.extend_from_slice(args);
+        let run = run_in(dir.path(), &all);
+        run.ok();
+        assert!(
+            run.stdout.contains(&format!("key type: {want}")),
+            "{run:#?}"
+        );
+        let public = std::fs::read_to_string(dir.path().join("k.pub")).unwrap();
+        let key = modelseal::keys::PublicKey::from_pem(&public).unwrap();
+        assert_eq!(key.key_type(), want);
+    }
+}

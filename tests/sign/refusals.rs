@@ -6,7 +6,7 @@ use std::process::Command;
 
 use super::Signer;
 use crate::kit::abc_model;
-use crate::util::{assert_refused, random_bytes, write};
+use crate::util::{assert_refused, random_bytes, run_in, write};
 
 #[test]
 fn sign_refuses_what_must_not_be_sealed() {
@@ -201,4 +201,141 @@ fn the_leak_guard_reads_what_a_followed_link_seals() {
     std::fs::remove_file(m.join("readme.txt")).unwrap();
     std::fs::remove_file(m.join(".env")).unwrap();
     s.sign("m", &["--allow-symlinks", "--ignore", "m/private"]);
+}
+
+/// Every usage and path error is found before a passphrase is asked for, and before anything
+/// is hashed or written: the key is encrypted and no passphrase source is given, so reaching
+/// the prompt would fail ("cannot prompt for a passphrase") instead of naming the mistake.
+#[test]
+fn sign_finds_usage_and_path_errors_before_asking_for_a_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("pass"), "s3cret passphrase\n").unwrap();
+    run_in(d, ["keygen", "--out", "k", "--passphrase-file", "pass"]).ok();
+    abc_model(d, "m");
+    std::fs::write(d.join("afile"), b"x").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["sign", "mdoel", "--key", "k.key"],
+            "mdoel: No such file or directory",
+        ),
+        (
+            &["sign", "m", "--key", "k.key", "-o", "nodir/x.sig"],
+            "--output nodir/x.sig: its directory does not exist",
+        ),
+        (
+            &["sign", "m", "--key", "k.key", "--sums", "afile/sums"],
+            "--sums afile/sums: cannot create the directory: afile is not a directory",
+        ),
+        (
+            &["sign", "m", "--key", "k.pub"],
+            "k.pub: a public key, where the private key is needed",
+        ),
+        (
+            &["sign", "m", "--key", "k.key", "--ignore", "../afile"],
+            "--ignore ../afile: not a path inside the model",
+        ),
+        (
+            &["sign", "m", "--key", "k.key", "-o", "m"],
+            "--output m: is a directory; name the bundle file (for example m/model.sig)",
+        ),
+    ];
+    for (args, needle) in cases {
+        let run = assert_refused(d, args, 2, &[needle]);
+        assert!(
+            !run.stderr.contains("passphrase"),
+            "{args:?} got as far as the passphrase: {run:#?}"
+        );
+    }
+}
+
+/// An existing bundle is replaced only with --force, and then whole: the new bundle is
+/// written beside it and renamed over it, so a reader of the old file (here a hard link to
+/// it) never sees it change.
+#[test]
+fn sign_replaces_an_existing_bundle_only_with_force() {
+    let s = Signer::new();
+    let m = abc_model(s.path(), "m");
+    let k = s.key_arg();
+    s.sign("m", &[]);
+    let sig = m.join("model.sig");
+    let first = std::fs::read(&sig).unwrap();
+    assert_refused(
+        s.path(),
+        &["sign", "m", "--key", k],
+        2,
+        &["m/model.sig: already exists (use --force to replace it)"],
+    );
+    s.sign("m", &["-o", "out.sig", "--ignore", "model.sig"]);
+    assert_refused(
+        s.path(),
+        &[
+            "sign",
+            "m",
+            "--key",
+            k,
+            "-o",
+            "out.sig",
+            "--ignore",
+            "model.sig",
+        ],
+        2,
+        &["out.sig: already exists (use --force to replace it)"],
+    );
+    std::fs::hard_link(&sig, s.path().join("old.sig")).unwrap();
+    write(&m, "a.bin", "changed");
+    s.sign("m", &["--force"]);
+    assert_eq!(std::fs::read(s.path().join("old.sig")).unwrap(), first);
+    assert_ne!(std::fs::read(&sig).unwrap(), first);
+    s.verify("m", "m/model.sig", &[]).ok();
+}
+
+/// An OMS bundle inside the model (an old model.sig when signing elsewhere, a bundle under
+/// another name) is refused, naming the flag that leaves it out; a JSON file that is no
+/// bundle is sealed as usual.
+#[test]
+fn sign_refuses_to_seal_a_bundle_found_inside_the_model() {
+    let s = Signer::new();
+    let m = abc_model(s.path(), "m");
+    let k = s.key_arg();
+    write(
+        &m,
+        "config.json",
+        r#"{"mediaType": "text/plain", "layers": 2}"#,
+    );
+    s.sign("m", &[]);
+    assert_refused(
+        s.path(),
+        &["sign", "m", "--key", k, "-o", "elsewhere.sig"],
+        2,
+        &[
+            "refusing to sign: model.sig inside the model is a signature bundle, not model \
+           content (leave it out with --ignore model.sig",
+        ],
+    );
+    write(
+        &m,
+        "sub/release.sigstore.json",
+        std::fs::read(m.join("model.sig")).unwrap(),
+    );
+    assert_refused(
+        s.path(),
+        &["sign", "m", "--key", k, "-o", "elsewhere.sig"],
+        2,
+        &[
+            "2 files inside the model are signature bundles, not model content: model.sig, \
+           sub/release.sigstore.json (leave them out with --ignore model.sig --ignore \
+           sub/release.sigstore.json)",
+        ],
+    );
+    std::fs::remove_dir_all(m.join("sub")).unwrap();
+    s.sign("m", &["-o", "elsewhere.sig", "--ignore", "model.sig"]);
+    assert!(s.payload("elsewhere.sig").contains("config.json"));
+    s.verify("m", "elsewhere.sig", &[]).ok();
+    // Re-signing into the bundle's own place replaces it, and leaves it out as always.
+    s.sign("m", &["--force"]);
+    s.verify("m", "m/model.sig", &[]).ok();
+    // A bundle named as the model itself is signed on purpose (a countersignature).
+    s.sign("m/model.sig", &["-o", "counter.sig"]);
+    s.verify("m/model.sig", "counter.sig", &[]).ok();
 }

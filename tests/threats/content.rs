@@ -24,8 +24,8 @@ fn same_size_other_content() {
     write(&s.model(), "a.bin", "jello");
     s.refused(&[&format!(
         "a.bin: digest mismatch: expected sha256:{}, found sha256:{}",
-        sha256_hex(b"hello"),
-        sha256_hex(b"jello")
+        modelseal::shorten::short_hex(&sha256_hex(b"hello")),
+        modelseal::shorten::short_hex(&sha256_hex(b"jello"))
     )]);
 }
 

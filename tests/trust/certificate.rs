@@ -137,6 +137,8 @@ fn modelseal_signs_in_certificate_mode_and_checks_the_rules_of_the_leaf() {
                 int.to_str().unwrap(),
                 "-o",
                 "m.sig",
+                // Each case signs again into the same bundle.
+                "--force",
             ],
         )
     };

@@ -40,25 +40,39 @@ vaulttest!(a_denying_policy_is_permission_denied, |t| {
         ],
         &env,
     );
+    // The refusal names the token's source and its policy as what to fix.
+    let fix = "Vault refused the token from VAULT_TOKEN: check that it is still valid (`vault \
+               token lookup`) and that its policy allows this on the path";
     assert_code(
         &r,
         4,
-        &[&format!(
-            "reading secret/{other}/m: permission denied (HTTP 403)"
-        )],
+        &[
+            &format!("reading secret/{other}/m: permission denied (HTTP 403)"),
+            fix,
+        ],
     );
-    // Through the preflight too.
+    // Through the preflight too, which no longer sends the user to --mount and --kv-version.
     let forbidden = format!("secret/{other}/m");
     let r = t.run_with(&["vault", "get", &forbidden, "--field", "checksum"], &env);
-    assert_code(&r, 4, &["permission denied"]);
-    // A token Vault does not know.
+    assert_code(&r, 4, &["permission denied (HTTP 403)", fix]);
+    assert!(!r.stderr.contains("--kv-version"), "{r:#?}");
+    // A token Vault does not know, from the token file.
     let bogus = format!("s.{}", random_hex(12));
     register_secret(&bogus);
+    t.write(".vault-token", &bogus);
     let r = t.run_with(
         &["vault", "get", &readable, "--field", "checksum"],
-        &[("VAULT_TOKEN", bogus.as_str())],
+        &[("VAULT_TOKEN", "")],
     );
-    assert_code(&r, 4, &["permission denied"]);
+    let file = t.path().join(".vault-token");
+    assert_code(
+        &r,
+        4,
+        &[
+            "permission denied",
+            &format!("Vault refused the token from {}", file.display()),
+        ],
+    );
 });
 
 vaulttest!(

@@ -182,6 +182,23 @@ vaulttest!(missing_path_missing_field_and_malformed_values, |t| {
     // Without --field the publish shape is required; this one lacks `size`.
     let r = t.run(&["vault", "get", &full]);
     assert_code(&r, 4, &["has no field 'size'"]);
+    // A secret the shell recipe wrote, read without --field: one sentence saying to name the
+    // field, and which fields there are.
+    let recipe = format!("secret/{}", unique("recipe"));
+    t.bao()
+        .cli_ok(&["kv", "put", &recipe, &format!("checksum={good}"), "note=x"]);
+    let r = t.run(&["vault", "get", &recipe]);
+    assert_code(
+        &r,
+        4,
+        &[&format!(
+            "{recipe} (version 1) is not a record vault publish wrote (it has no sha256, blake3 \
+             or manifest field): name the field that holds the digest with --field, one of: \
+             checksum, note"
+        )],
+    );
+    t.run(&["vault", "get", &recipe, "--field", "checksum"])
+        .ok();
 });
 
 vaulttest!(verify_a_file_against_the_shell_recipes_checksum, |t| {
@@ -213,8 +230,8 @@ vaulttest!(verify_a_file_against_the_shell_recipes_checksum, |t| {
     let r = t.run(&args);
     assert_code(&r, 1, &[&format!(
         "model.bin: digest mismatch: expected sha256:{} (from {path} (version 1) field 'checksum'), found sha256:{}",
-        sha256_hex(&content),
-        sha256_hex(&bad)
+        modelseal::shorten::short_hex(&sha256_hex(&content)),
+        modelseal::shorten::short_hex(&sha256_hex(&bad))
     )]);
     assert!(r.stdout.is_empty(), "{r:#?}");
     // Vault unavailable: exit 3, whatever the file.

@@ -182,6 +182,31 @@ vaulttest!(server_down_is_exit_3, Case::offline, |t| {
     );
 });
 
+// With no address set, the vault CLI's default (https://127.0.0.1:8200) is tried; when
+// nothing answers there the message says VAULT_ADDR is unset and how to set it (a usage
+// error), not a TLS or connection failure at an address nobody chose.
+vaulttest!(
+    an_unset_vault_addr_says_so_and_how_to_set_it,
+    Case::offline,
+    |t| {
+        let r = t.run_env(
+            &["vault", "get", "secret/m", "--field", "checksum"],
+            &[("VAULT_TOKEN", "x")],
+        );
+        assert_code(
+            &r,
+            2,
+            &[
+                "finding the KV mount of secret/m: VAULT_ADDR is unset, so the default \
+             https://127.0.0.1:8200 was tried, and it failed",
+                "set VAULT_ADDR (or BAO_ADDR) to your Vault's address, for example: export \
+             VAULT_ADDR=https://vault.example.com:8200",
+            ],
+        );
+        assert!(!r.stderr.contains("VAULT_CACERT"), "{r:#?}");
+    }
+);
+
 vaulttest!(a_server_that_never_answers_is_exit_3, Case::offline, |t| {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());

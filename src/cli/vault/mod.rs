@@ -18,6 +18,7 @@ use modelseal::hash::open::Follow;
 use modelseal::hash::walk::{walk, Entry, EntryKind};
 use modelseal::oms::constants::{DEFAULT_IGNORE_PATHS, DEFAULT_SIGNATURE_NAME};
 use modelseal::oms::statement::Statement;
+use modelseal::shorten::short_hex;
 use modelseal::vault::record::{
     directory_fields, expected_digest, file_fields, published, Published,
 };
@@ -285,14 +286,13 @@ fn publish(args: PublishArgs) -> Result<Exit> {
         None => format!("{at}: published"),
     };
     let detail = if is_dir {
-        format!(
-            "{} file{}",
-            files.len(),
-            if files.len() == 1 { "" } else { "s" }
-        )
+        super::report::plural(files.len(), "file", "files")
     } else {
         let d = &files[0].1;
-        format!("sha256:{}", hex::encode(d.sha256.unwrap_or_default()))
+        format!(
+            "sha256:{}",
+            short_hex(&hex::encode(d.sha256.unwrap_or_default()))
+        )
     };
     super::output::line(&mut out, format!("{what} ({detail})").as_bytes())?;
     Ok(Exit::Success)
@@ -351,8 +351,8 @@ fn bundle_root(
                 "resource '{}' has {} {}, but the file has {}",
                 shown(&r.name),
                 algorithm,
-                hex::encode(&r.digest),
-                mine.hex()
+                short_hex(&hex::encode(&r.digest)),
+                short_hex(&mine.hex())
             )));
         }
     }

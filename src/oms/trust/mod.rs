@@ -72,7 +72,14 @@ impl fmt::Display for Signer {
     /// `stefanb@us.ibm.com (OIDC issuer https://…, Rekor entry 42 at 2025-…)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Signer::Key { scheme, hint, .. } => write!(f, "{} key {hint}", scheme.name()),
+            Signer::Key { scheme, hint, .. } => {
+                write!(
+                    f,
+                    "{} key {}",
+                    scheme.name(),
+                    crate::shorten::short_hex(hint)
+                )
+            }
             Signer::Certificate(c) => write!(f, "{c}"),
             Signer::Sigstore(s) => write!(f, "{s}"),
         }
