@@ -186,6 +186,8 @@ pub struct SignArgs {
     pub transit_mount: String,
     #[command(flatten)]
     pub vault_conn: Box<super::vault::args::VaultConnArgs>,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
 }
 
 /// Load a private key file, asking for its passphrase only when it is encrypted.
