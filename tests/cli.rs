@@ -417,7 +417,7 @@ fn quiet_means_nothing_on_stdout_when_all_is_well() {
 
 #[test]
 fn verify_and_guard_take_the_same_options() {
-    let verify = help(&["verify"]);
+    let verify = flat(&help(&["verify"]));
     let guard = help(&["guard"]);
     let flags = |text: &str| -> Vec<String> {
         text.split_whitespace()

@@ -57,7 +57,10 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Print a model's OMS root digest, exactly as `sign` would write it, without signing.
     Digest(digest::DigestArgs),
-    /// Verify a model against a signed bundle or an expected digest.
+    /// Verify a model against a signed bundle, an expected digest, a checkfile or a Vault secret.
+    ///
+    /// The options are the guard's (`modelseal guard`), with the same names and meanings; only
+    /// the guard also reads them from MODELSEAL_* variables.
     Verify(verify::VerifyArgs),
     /// Verify any Sigstore bundle (a signature or an in-toto attestation) for a file or a digest.
     VerifyBlob(verify_blob::VerifyBlobArgs),

@@ -17,11 +17,7 @@ use super::sources::{self, Request, SharedArgs};
 use super::vault::args::VaultConnArgs;
 use super::{Global, Result};
 
-/// Verify a model against a signed bundle and trusted keys, a literal digest, a checkfile or
-/// a Vault secret.
-///
-/// The options are the guard's (`modelseal guard`), with the same names and meanings; only
-/// the guard reads them from the environment too.
+/// The command line of `verify`: what it shares with the guard (see `Command::Verify`).
 pub struct VerifyArgs {
     pub shared: SharedArgs,
 }

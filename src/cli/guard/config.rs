@@ -710,7 +710,9 @@ fn trust(
         }
         in_force.push((id, got));
     }
-    if spec.keys.is_empty() && spec.chains.is_empty() && spec.issuer.is_none() {
+    // Half of the keyless options (--identity without --issuer, say) is for TrustSpec::load
+    // to name; none at all is said here.
+    if spec == TrustSpec::default() {
         return Err(invalid(format!(
             "a signature needs trusted keys: give --key PUB, --certificate-chain PEM, or \
              --identity ID with --issuer URL{}",
