@@ -293,3 +293,34 @@ fn the_signature_defaults_to_the_one_sign_writes() {
         "{run:#?}"
     );
 }
+
+#[test]
+fn json_reports_as_verify_does_before_the_command_runs() {
+    let f = Fixture::new();
+    let dir = f.path();
+    let run = runs_as_itself(dir, &signed(&["--json"]), &[]);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{run:#?}");
+    assert!(lines[..4]
+        .iter()
+        .all(|l| l["type"] == "file" && l["status"] == "verified"));
+    assert_eq!(lines[4]["type"], "summary");
+    assert_eq!(lines[4]["ok"], true);
+    // The JSON replaces the success line; the same from MODELSEAL_JSON.
+    assert!(!run.stderr.contains("verified m"), "{run:#?}");
+    let run = runs_as_itself(dir, &signed(&[]), &[("MODELSEAL_JSON", "1")]);
+    assert!(run.stdout.contains("\"type\":\"summary\""), "{run:#?}");
+    // A failure is reported in JSON too, and the command does not start.
+    write(dir, "m/a.bin", "changed");
+    let run = run_env(dir, &signed(&["--json"]), &[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    not_started(dir, &run);
+    assert!(
+        run.stdout.contains("\"status\":\"failed\"") && run.stdout.contains("\"ok\":false"),
+        "{run:#?}"
+    );
+}
