@@ -2,6 +2,7 @@
 
 mod agreement;
 mod check;
+mod cli;
 mod golden;
 mod guard;
 mod hash;

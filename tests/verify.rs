@@ -522,7 +522,7 @@ fn verify_reads_the_signature_where_sign_wrote_it_and_takes_a_key_directory() {
         2,
         &[
             "--signature SIG, default MODEL/model.sig",
-            "--expect ALGO:HEX, or --vault PATH",
+            "--expect ALGO:HEX, --checkfile FILE or --vault PATH",
         ],
     );
 }

@@ -36,7 +36,7 @@ pub struct CheckArgs {
     /// Algorithm of untagged lines (tag lines name their own).
     #[arg(long, value_enum, default_value_t = UntaggedAlgo::Sha256)]
     pub algo: UntaggedAlgo,
-    /// Don't print OK for each successfully verified file.
+    /// Print nothing when everything checks out (no OK lines); failures are still reported.
     #[arg(long)]
     pub quiet: bool,
     /// Print nothing; the exit status tells.
@@ -53,6 +53,8 @@ pub struct CheckArgs {
     /// Checkfiles, or `-` for standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
 }
 
 /// Lines hashed together (in parallel) before their results are printed in order.

@@ -40,6 +40,8 @@ pub struct DigestArgs {
     /// JSON Lines: one object per resource (file or shard) in statement order, then the digest.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
 }
 
 pub fn run(args: DigestArgs, global: &Global) -> Result<Exit> {

@@ -99,6 +99,8 @@ pub struct HashArgs {
     /// Files, directories, or `-` for standard input.
     #[arg(value_name = "PATH", default_value = "-")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
 }
 
 /// One thing to hash, in output order.

@@ -61,6 +61,17 @@ pub struct HfCheckArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
+}
+
+impl HfArgs {
+    /// The hashing options of the subcommand.
+    pub fn hashing(&self) -> crate::cli::hashing::HashingArgs {
+        match &self.command {
+            HfCommand::Check(a) => a.hashing,
+        }
+    }
 }
 
 pub fn run(args: HfArgs, global: &Global) -> Result<Exit> {

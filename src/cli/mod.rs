@@ -6,8 +6,11 @@ mod digest;
 mod error;
 mod guard;
 mod hash;
+mod hashing;
+mod help;
 mod hf;
 mod keygen;
+mod manual;
 mod output;
 mod passphrase;
 mod progress_bar;
@@ -24,27 +27,23 @@ use clap::{Parser, Subcommand};
 use modelseal::exit::Exit;
 
 pub use error::{Context, Error, Result};
+pub use hashing::Global;
 
 /// Prove a model artifact is exactly the one that was released.
 #[derive(Parser)]
 #[command(name = "modelseal", version, about, max_term_width = 100)]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: Global,
+    /// Before the command, for the commands that hash (their own `--threads` and
+    /// `--progress` win).
+    #[command(flatten, next_help_heading = "Before the command")]
+    pub before: Before,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command takes.
-#[derive(clap::Args, Clone, Debug)]
-pub struct Global {
-    /// Worker threads for hashing, at most 64 (default, or 0: every core, up to 64).
-    #[arg(long, global = true, value_name = "N", env = "MODELSEAL_THREADS", value_parser = parse_threads)]
-    pub threads: Option<usize>,
-    /// Progress bar on stderr: auto shows it when stderr is a terminal and the work is large.
-    #[arg(long, global = true, value_enum, default_value_t = progress_bar::ProgressMode::Auto)]
-    pub progress: progress_bar::ProgressMode,
-}
+/// `--threads` and `--progress` given before the command (scripts write
+/// `modelseal --threads N CMD`); the command's own win.
+pub type Before = hashing::HashingArgs;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -58,7 +57,10 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Print a model's OMS root digest, exactly as `sign` would write it, without signing.
     Digest(digest::DigestArgs),
-    /// Verify a model against a signed bundle or an expected digest.
+    /// Verify a model against a signed bundle, an expected digest, a checkfile or a Vault secret.
+    ///
+    /// The options are the guard's (`modelseal guard`), with the same names and meanings; only
+    /// the guard also reads them from MODELSEAL_* variables.
     Verify(verify::VerifyArgs),
     /// Verify any Sigstore bundle (a signature or an in-toto attestation) for a file or a digest.
     VerifyBlob(verify_blob::VerifyBlobArgs),
@@ -70,49 +72,18 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// The Hugging Face cache: check a cached snapshot against the Hub's own digests.
     Hf(hf::HfArgs),
-}
-
-/// The most hashing threads: a thread per core is the useful range (SHA-256 of one file is one
-/// core's work; more threads than cores only add memory: a 4 MiB buffer or a 16 MiB window
-/// per file in flight), and 64 windows is what the SIGBUS guard tracks at once.
-pub const MAX_THREADS: usize = 64;
-
-fn parse_threads(text: &str) -> std::result::Result<usize, String> {
-    let n: usize = text
-        .parse()
-        .map_err(|_| "not a whole number of threads".to_string())?;
-    match n {
-        n if n > MAX_THREADS => Err(format!(
-            "at most {MAX_THREADS} threads (--threads or MODELSEAL_THREADS): a thread per core \
-             is the useful range; more only adds memory"
-        )),
-        n => Ok(n),
-    }
-}
-
-/// The one pool every command hashes on, built once (None or 0: every core, up to
-/// [`MAX_THREADS`]).
-fn build_pool(threads: Option<usize>) -> Result<()> {
-    let threads = threads.filter(|&n| n > 0).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_THREADS)
-    });
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("modelseal-hash-{i}"))
-        .build_global()
-        .map_err(|e| {
-            Error::new(
-                Exit::Internal,
-                format!("cannot start the hashing threads: {e}"),
-            )
-        })
+    /// Print a shell completion script (source it, or put it where the shell loads them).
+    Completions(manual::CompletionsArgs),
+    /// Print a man page (roff) on standard output: `modelseal man | man -l -`.
+    Man(manual::ManArgs),
 }
 
 /// Parse the command line, run the command, report any error once; return the exit status.
 pub fn run() -> Exit {
-    let cli = match Cli::try_parse() {
+    let parsed = help::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -140,8 +111,8 @@ fn dispatch(cli: Cli) -> Result<Exit> {
     };
     // Files shrinking under a mapping become "file changed" errors, never SIGBUS.
     modelseal::hash::install_sigbus_guard();
-    build_pool(cli.global.threads)?;
-    let global = cli.global;
+    let global = cli.command.hashing().resolve(cli.before)?;
+    hashing::build_pool(global.threads)?;
     match cli.command {
         // The guard verifies on the pool, then execs from this (the main) thread.
         Command::Guard(args) => guard::run(
@@ -160,8 +131,31 @@ fn dispatch(cli: Cli) -> Result<Exit> {
             Command::Vault(args) => vault::run(args),
             Command::Scan(args) => scan::run(args),
             Command::Hf(args) => hf::run(args, &global),
+            Command::Completions(args) => manual::completions(args),
+            Command::Man(args) => manual::man(args),
             Command::Guard(_) => unreachable!("matched above"),
         }),
+    }
+}
+
+impl Command {
+    /// The hashing options the command was given (none for a command that does not hash).
+    fn hashing(&self) -> Before {
+        match self {
+            Command::Hash(a) => a.hashing,
+            Command::Check(a) => a.hashing,
+            Command::Sign(a) => a.hashing,
+            Command::Digest(a) => a.hashing,
+            Command::Verify(a) => a.shared.hashing,
+            Command::Guard(a) => a.shared.hashing,
+            Command::Scan(a) => a.threads.into(),
+            Command::Vault(a) => a.hashing(),
+            Command::Hf(a) => a.hashing(),
+            Command::Keygen(_)
+            | Command::VerifyBlob(_)
+            | Command::Completions(_)
+            | Command::Man(_) => Before::default(),
+        }
     }
 }
 

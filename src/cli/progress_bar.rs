@@ -1,6 +1,9 @@
 //! The progress bar on stderr: bytes, rate and ETA. Decided once per command: shown only when
 //! asked (`--progress always`) or, with `auto`, when stderr is a terminal, `TERM` is not
 //! `dumb`, `NO_COLOR` leaves it plain, and the work is large. Never with machine output.
+//!
+//! Without a terminal (a container's `docker logs`), verification logs a line instead: at the
+//! start when the work is large, then every [`HEARTBEAT`], so a long run shows it is alive.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,8 +19,11 @@ pub enum ProgressMode {
     Never,
 }
 
-/// Work below this many bytes gets no bar in `auto` mode.
+/// Work below this many bytes gets no bar in `auto` mode (and no opening log line).
 const LARGE: u64 = 256 << 20;
+
+/// How often a verification without a terminal logs its progress.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 struct Shared {
     done: AtomicU64,
@@ -35,6 +41,17 @@ impl Progress {
     /// Start a bar for `total` bytes if `mode` and the terminal allow it; `suppressed` is true
     /// for `--json`, `--quiet`, `--status`.
     pub fn start(mode: ProgressMode, total: u64, suppressed: bool) -> Progress {
+        Progress::start_logged(mode, total, suppressed, None)
+    }
+
+    /// [`Progress::start`]; and, when `auto` finds no terminal, log lines naming `label`
+    /// (see [`HEARTBEAT`]) if it is given.
+    fn start_logged(
+        mode: ProgressMode,
+        total: u64,
+        suppressed: bool,
+        label: Option<String>,
+    ) -> Progress {
         let shared = Arc::new(Shared {
             done: AtomicU64::new(0),
             total: AtomicU64::new(total),
@@ -50,10 +67,19 @@ impl Progress {
                         && total >= LARGE
                 }
             };
-        let drawer = show.then(|| {
+        let log = !suppressed && mode == ProgressMode::Auto && !std::io::stderr().is_terminal();
+        let drawer = if show {
             let shared = shared.clone();
-            std::thread::spawn(move || draw_loop(&shared))
-        });
+            Some(std::thread::spawn(move || draw_loop(&shared)))
+        } else {
+            match label {
+                Some(label) if log => {
+                    let shared = shared.clone();
+                    Some(std::thread::spawn(move || log_loop(&shared, &label)))
+                }
+                _ => None,
+            }
+        };
         Progress { shared, drawer }
     }
 
@@ -111,6 +137,36 @@ fn draw_loop(shared: &Shared) {
     }
 }
 
+/// Without a terminal: a line when the work is large, then one every [`HEARTBEAT`].
+fn log_loop(shared: &Shared, label: &str) {
+    let start = Instant::now();
+    let line = |elapsed: Duration| {
+        let (done, total) = (
+            shared.done.load(Ordering::Relaxed),
+            shared.total.load(Ordering::Relaxed),
+        );
+        let pct = (done as f64 * 100.0 / total.max(1) as f64).min(100.0) as u64;
+        super::output::note(format_args!(
+            "verifying {label}: {} of {} ({pct}%), {} s",
+            human(done),
+            human(total),
+            elapsed.as_secs()
+        ));
+    };
+    if shared.total.load(Ordering::Relaxed) >= LARGE {
+        line(Duration::ZERO);
+    }
+    let mut next = HEARTBEAT;
+    while !shared.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        let elapsed = start.elapsed();
+        if elapsed >= next && !shared.stop.load(Ordering::Relaxed) {
+            line(elapsed);
+            next += HEARTBEAT;
+        }
+    }
+}
+
 /// One line of the bar, at most 78 columns.
 pub fn render(done: u64, total: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-3);
@@ -159,6 +215,8 @@ pub fn human(n: u64) -> String {
 pub struct LazyBar {
     mode: ProgressMode,
     suppressed: bool,
+    /// What is verified, for the log lines without a terminal.
+    label: Option<String>,
     bar: std::sync::OnceLock<Progress>,
 }
 
@@ -167,8 +225,16 @@ impl LazyBar {
         LazyBar {
             mode,
             suppressed,
+            label: None,
             bar: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Without a terminal, log the progress of verifying `label` (at the start when the work
+    /// is large, then every [`HEARTBEAT`]) so a container's log shows it is alive.
+    pub fn heartbeat(mut self, label: String) -> LazyBar {
+        self.label = Some(label);
+        self
     }
 
     /// Stop and erase the bar, if one was drawn.
@@ -181,8 +247,9 @@ impl LazyBar {
 
 impl modelseal::progress::ProgressSink for LazyBar {
     fn start(&self, total_bytes: u64) {
-        self.bar
-            .get_or_init(|| Progress::start(self.mode, total_bytes, self.suppressed));
+        self.bar.get_or_init(|| {
+            Progress::start_logged(self.mode, total_bytes, self.suppressed, self.label.clone())
+        });
     }
 
     fn advance(&self, bytes: u64) {

@@ -4,7 +4,7 @@
 use modelseal::oms::statement::StatementError;
 use modelseal::oms::trust::{rfc3339, AuthError, Signer};
 use modelseal::shorten::shorten_hex_in;
-use modelseal::verify::{BundleProblem, Outcome, Provenance, Report, VerifyError};
+use modelseal::verify::{BundleProblem, Outcome, Provenance, Reason, Report, VerifyError};
 use serde_json::json;
 
 use super::output::{note, say};
@@ -64,6 +64,9 @@ pub fn failures(report: &Report) -> Error {
         }
     }
     let (verified, failed) = (report.verified(), report.failed());
+    if verified == 0 {
+        blake3_hint(report);
+    }
     if verified == 0 && failed == 0 {
         return Error::failed("verification failed: nothing was verified");
     }
@@ -81,6 +84,35 @@ pub fn verified_count(report: &Report) -> String {
     match report.verified_shards() {
         0 => files,
         shards => format!("{files} ({})", plural(shards, "shard", "shards")),
+    }
+}
+
+/// A checkfile none of whose lines matched as SHA-256 is most likely b3sum's: say how to
+/// read it (as `check` does).
+fn blake3_hint(report: &Report) {
+    let Provenance::Checkfile { .. } = &report.provenance else {
+        return;
+    };
+    let mismatches: Vec<&str> = report
+        .files
+        .iter()
+        .filter_map(|f| match &f.outcome {
+            Outcome::Failed {
+                reason: Reason::DigestMismatch,
+                expected,
+                ..
+            } => Some(expected.as_str()),
+            _ => None,
+        })
+        .collect();
+    if report.verified() == 0
+        && !mismatches.is_empty()
+        && mismatches.iter().all(|e| e.starts_with("sha256:"))
+    {
+        note(format_args!(
+            "hint: no line of the checkfile matched as SHA-256: if b3sum wrote it (B3SUMS, or \
+             sign --sums), give --algo blake3"
+        ));
     }
 }
 

@@ -31,6 +31,8 @@ pub struct ScanArgs {
     /// With --install-hook: replace an existing pre-commit hook.
     #[arg(long, requires = "install_hook")]
     force: bool,
+    #[command(flatten)]
+    pub threads: crate::cli::hashing::ThreadsArgs,
 }
 
 pub fn run(args: ScanArgs) -> Result<Exit> {

@@ -195,6 +195,8 @@ pub struct SignArgs {
     pub transit_mount: String,
     #[command(flatten)]
     pub vault_conn: Box<super::vault::args::VaultConnArgs>,
+    #[command(flatten)]
+    pub hashing: crate::cli::hashing::HashingArgs,
 }
 
 /// Read a private key file's text, refusing what is no private key (a public key, say) before

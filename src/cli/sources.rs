@@ -1,7 +1,12 @@
-//! The one place `verify` and `guard` turn what the user named (a bundle and keys, a digest, a
-//! checkfile, a Vault secret) into a loaded source, and run the library's verification.
+//! What `verify` and `guard` share: their command line (the model, every setting of the one
+//! table, [`super::guard::settings::SETTINGS`], the Vault client flags and the hashing
+//! options), and the one place they turn what the user named (a bundle and keys, a digest, a
+//! checkfile, a Vault secret) into a loaded source and run the library's verification.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
 use modelseal::escape::display_path;
 use modelseal::hash::digest::{Algorithm, Digest};
@@ -14,8 +19,110 @@ use modelseal::progress::ProgressSink;
 use modelseal::vault::record::pinned_root;
 use modelseal::verify::{self, Bundle, Checkfile, Options, Pin, Report, Source};
 
-use super::vault::args::VaultConnArgs;
+use super::guard::config::Flags;
+use super::guard::settings::{Parse, Reader, Setting, SETTINGS};
+use super::hashing::HashingArgs;
+use super::vault::args::{KvArgs, VaultClientArgs, VaultConnArgs};
 use super::{Context, Error, Result};
+
+/// The command line `verify` and `guard` have in common; each option is declared once, in
+/// the settings table, and reaches both.
+#[derive(Clone, Debug)]
+pub struct SharedArgs {
+    /// The settings given as flags, and the model given as the first argument.
+    pub flags: Flags,
+    /// The Vault flags but `--allow-plain-http`, which is a setting of the table.
+    pub vault_client: VaultClientArgs,
+    pub kv: KvArgs,
+    pub hashing: HashingArgs,
+}
+
+const MODEL_ARG: &str = "MODEL";
+
+/// The clap argument of a table entry, as `reader` shows it.
+fn arg(s: &Setting, flag: &'static str, reader: Reader) -> Arg {
+    let help = match (s.env, reader) {
+        (Some(var), Reader::Guard) => format!("{} [env: {var}]", s.help),
+        (_, Reader::Guard) => s.help.to_string(),
+        // What the help says of the environment is the guard's alone.
+        (_, Reader::Verify) => {
+            let mut h = s.help.replace(" (':'-separated in the variable)", "");
+            if let Some(at) = h.find("; from the environment") {
+                h.truncate(at);
+            }
+            h
+        }
+    };
+    let mut a = Arg::new(flag).long(flag).help(help);
+    if let Some(c) = s.short {
+        a = a.short(c);
+    }
+    match s.parse {
+        Parse::Switch => a.action(ArgAction::SetTrue),
+        Parse::Paths | Parse::Names => a
+            .action(ArgAction::Append)
+            .value_name(s.value_name)
+            .value_parser(clap::value_parser!(OsString)),
+        _ => a
+            .action(ArgAction::Set)
+            .value_name(s.value_name)
+            .value_parser(clap::value_parser!(OsString)),
+    }
+}
+
+impl SharedArgs {
+    /// Add the model, the table's flags for `reader`, the Vault and hashing flags to `cmd`.
+    pub fn augment(cmd: Command, reader: Reader) -> Command {
+        let model_help = match reader {
+            Reader::Guard => {
+                "The model: a directory or a single file [or --model, env: MODELSEAL_MODEL]"
+            }
+            Reader::Verify => "The model: a directory or a single file [or --model]",
+        };
+        let mut cmd = cmd.arg(
+            Arg::new(MODEL_ARG)
+                .value_name(MODEL_ARG)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help(model_help),
+        );
+        for s in SETTINGS {
+            if let Some(flag) = s.flag_for(reader) {
+                cmd = cmd.arg(arg(s, flag, reader));
+            }
+        }
+        let cmd = KvArgs::augment_args(VaultClientArgs::augment_args(cmd));
+        HashingArgs::augment_args(cmd)
+    }
+
+    /// What the command line said, for `reader`.
+    pub fn from_matches(
+        m: &ArgMatches,
+        reader: Reader,
+    ) -> std::result::Result<SharedArgs, clap::Error> {
+        let mut flags = Flags {
+            model: m.get_one::<PathBuf>(MODEL_ARG).cloned(),
+            ..Flags::default()
+        };
+        for s in SETTINGS {
+            let Some(flag) = s.flag_for(reader) else {
+                continue;
+            };
+            if s.parse == Parse::Switch {
+                if m.get_flag(flag) {
+                    flags.values.insert(s.id, Vec::new());
+                }
+            } else if let Some(values) = m.get_many::<OsString>(flag) {
+                flags.values.insert(s.id, values.cloned().collect());
+            }
+        }
+        Ok(SharedArgs {
+            flags,
+            vault_client: VaultClientArgs::from_arg_matches(m)?,
+            kv: KvArgs::from_arg_matches(m)?,
+            hashing: HashingArgs::from_arg_matches(m)?,
+        })
+    }
+}
 
 /// A KV secret to read, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,16 +148,6 @@ pub struct TrustSpec {
 }
 
 impl TrustSpec {
-    /// No trust option at all.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-            && self.chains.is_empty()
-            && self.identity.is_none()
-            && self.identity_regexp.is_none()
-            && self.issuer.is_none()
-            && self.trusted_root.is_none()
-    }
-
     /// The Sigstore identity rule and issuer, when given (both, or neither).
     fn identity(&self) -> Result<Option<(IdentityRule, String)>> {
         let rule = match (&self.identity, &self.identity_regexp) {
@@ -220,14 +317,19 @@ pub(crate) fn key_files(dir: &Path) -> std::result::Result<Vec<PathBuf>, String>
 
 /// Load what `spec` names, and the pin (with a signature): keys and files are read, a Vault
 /// secret is fetched. Vault comes first of all, so an outage fails before any hashing.
-pub fn load(spec: &SourceSpec, pin: Option<&VaultRead>, conn: &VaultConnArgs) -> Result<Source> {
+pub fn load(
+    spec: &SourceSpec,
+    pin: Option<&VaultRead>,
+    conn: &VaultConnArgs,
+    kv: &KvArgs,
+) -> Result<Source> {
     Ok(match spec {
         SourceSpec::Signature { bundle, trust } => {
             let trust = trust.load()?;
             let bytes = read_bundle(bundle)?;
             let pin = match pin {
                 Some(read) => {
-                    let data = read_secret(conn, read)?;
+                    let data = read_secret(conn, kv, read)?;
                     Some(Pin {
                         root: pinned_root(&data, read.field.as_deref())?,
                         origin: data.describe(),
@@ -247,7 +349,7 @@ pub fn load(spec: &SourceSpec, pin: Option<&VaultRead>, conn: &VaultConnArgs) ->
             Source::Checkfile(Checkfile::read(file, *untagged)?)
         }
         SourceSpec::Vault(read) => {
-            let data = read_secret(conn, read)?;
+            let data = read_secret(conn, kv, read)?;
             match &read.field {
                 Some(field) => Source::VaultField {
                     data,
@@ -259,9 +361,13 @@ pub fn load(spec: &SourceSpec, pin: Option<&VaultRead>, conn: &VaultConnArgs) ->
     })
 }
 
-fn read_secret(conn: &VaultConnArgs, read: &VaultRead) -> Result<modelseal::vault::SecretData> {
+fn read_secret(
+    conn: &VaultConnArgs,
+    kv: &KvArgs,
+    read: &VaultRead,
+) -> Result<modelseal::vault::SecretData> {
     let vault = conn.connect()?;
-    Ok(vault.read(&conn.location(&read.path), read.version)?)
+    Ok(vault.read(&kv.location(&read.path), read.version)?)
 }
 
 /// The model at `path`; not being there fails verification.
@@ -300,6 +406,7 @@ pub struct Request<'a> {
     pub ignore_unlisted: bool,
     pub ignore_paths: &'a [PathBuf],
     pub conn: &'a VaultConnArgs,
+    pub kv: &'a KvArgs,
 }
 
 /// Load the source, locate the model and run the library's one pipeline. The outer error is
@@ -309,7 +416,7 @@ pub fn run(
     req: &Request,
     progress: &dyn ProgressSink,
 ) -> Result<std::result::Result<Report, verify::VerifyError>> {
-    let source = load(req.source, req.pin, req.conn)?;
+    let source = load(req.source, req.pin, req.conn, req.kv)?;
     let model = locate(req.model)?;
     if matches!(source, Source::Digest(_)) && model.single.is_none() {
         let shown = display_path(req.model);

@@ -1,156 +1,82 @@
-//! `modelseal verify`: a model against a signed bundle and trusted keys, a literal digest, or a
-//! Vault secret; prints each verified file and a summary.
+//! `modelseal verify`: a model against a signed bundle and trusted keys, a literal digest, a
+//! checkfile or a Vault secret; prints each verified file and a summary. Its options are the
+//! guard's settings table read from flags only.
 
-use std::path::PathBuf;
-
+use modelseal::escape::display_path;
 use modelseal::exit::Exit;
-use modelseal::hash::digest::parse_expected;
-use modelseal::model::Model;
 use modelseal::oms::trust::{rfc3339, Signer};
 use modelseal::shorten::shorten_hex_in;
 use modelseal::verify::{Outcome, Provenance, Report};
 use serde_json::json;
 
+use super::guard::config;
+use super::guard::settings::Reader;
 use super::output::say;
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
-use super::sources::{self, Request, SourceSpec, TrustSpec, VaultRead};
+use super::sources::{self, Request, SharedArgs};
 use super::vault::args::VaultConnArgs;
-use super::{Error, Global, Result};
+use super::{Global, Result};
 
-#[derive(clap::Args)]
+/// The command line of `verify`: what it shares with the guard (see `Command::Verify`).
 pub struct VerifyArgs {
-    /// The model: a directory, or a single file.
-    #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
-    /// The bundle to check the model against.
-    #[arg(long, value_name = "SIG", conflicts_with = "expect")]
-    pub signature: Option<PathBuf>,
-    /// A trusted public key (SubjectPublicKeyInfo PEM). Repeatable: any one may verify.
-    #[arg(long, value_name = "PUB", conflicts_with = "expect")]
-    pub key: Vec<PathBuf>,
-    /// Certificate mode: PEM certificates; the self-issued ones are trusted roots, the others
-    /// intermediates. Repeatable, and a file may hold several.
-    #[arg(long, value_name = "PEM", conflicts_with = "expect")]
-    pub certificate_chain: Vec<PathBuf>,
-    /// Sigstore keyless: the signer's identity (the certificate's email or URI), exactly.
-    #[arg(long, value_name = "ID", conflicts_with_all = ["expect", "identity_regexp"])]
-    pub identity: Option<String>,
-    /// Sigstore keyless: a regular expression the identity must match (as cosign's
-    /// --certificate-identity-regexp; anchor it with ^...$).
-    #[arg(long, value_name = "RE", conflicts_with = "expect")]
-    pub identity_regexp: Option<String>,
-    /// Sigstore keyless: the OIDC issuer that vouched for the identity, exactly.
-    #[arg(long, value_name = "URL", conflicts_with = "expect")]
-    pub issuer: Option<String>,
-    /// Sigstore keyless: this trusted root instead of the built-in public-good one.
-    #[arg(long, value_name = "FILE", conflicts_with = "expect")]
-    pub trusted_root: Option<PathBuf>,
-    /// JSON Lines on stdout: one object per file, then a summary.
-    #[arg(long)]
-    pub json: bool,
-    /// Check the listed files only; count unlisted files instead of failing on them.
-    #[arg(long)]
-    pub ignore_unsigned_files: bool,
-    /// Also ignore this path of the model (as model_signing's --ignore-paths). Repeatable.
-    #[arg(long, value_name = "PATH")]
-    pub ignore_paths: Vec<PathBuf>,
-    /// Check one file against a literal digest: sha256:HEX or blake3:HEX.
-    #[arg(long, value_name = "ALGO:HEX")]
-    pub expect: Option<String>,
-    /// Read the expected digests from this Vault/OpenBao KV secret (instead of a bundle).
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "key", "certificate_chain", "identity", "identity_regexp", "issuer", "trusted_root", "expect", "vault_pin", "json", "ignore_unsigned_files", "ignore_paths"])]
-    pub vault: Option<String>,
-    /// After the signature checks, the bundle's root digest must equal the one pinned in this
-    /// KV secret (field root_sha256, as `vault publish --signature` writes): rollback protection.
-    #[arg(long, value_name = "PATH")]
-    pub vault_pin: Option<String>,
-    /// With --vault: the field holding one digest (bare 64 hex = SHA-256, or sha256:/blake3:
-    /// prefixed; default: the fields `vault publish` writes). With --vault-pin: the field
-    /// holding the root digest (default root_sha256).
-    #[arg(long, value_name = "NAME")]
-    pub field: Option<String>,
-    /// With --vault or --vault-pin: the KV v2 version to read (default: the latest).
-    #[arg(long, value_name = "N")]
-    pub version: Option<u64>,
-    #[command(flatten)]
-    pub vault_conn: Box<VaultConnArgs>,
+    pub shared: SharedArgs,
 }
 
-/// The source the flags name (exactly one), and the pin.
-fn spec(args: &VerifyArgs) -> Result<(SourceSpec, Option<VaultRead>)> {
-    let read = |path: &String| VaultRead {
-        path: path.clone(),
-        field: args.field.clone(),
-        version: args.version,
-    };
-    if let Some(path) = &args.vault {
-        return Ok((SourceSpec::Vault(read(path)), None));
+impl clap::Args for VerifyArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SharedArgs::augment(cmd, Reader::Verify)
     }
-    if args.vault_pin.is_none() && (args.field.is_some() || args.version.is_some()) {
-        return Err(Error::usage(
-            "--field and --version go with --vault or --vault-pin",
-        ));
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        VerifyArgs::augment_args(cmd)
     }
-    if let Some(text) = &args.expect {
-        if args.vault_pin.is_some() {
-            return Err(Error::usage(
-                "--vault-pin pins a signed release's root digest: it goes with a signature \
-                 (--signature SIG, default MODEL/model.sig), not with --expect",
-            ));
-        }
-        let digest =
-            parse_expected(text).map_err(|e| Error::usage(format!("--expect {text:?}: {e}")))?;
-        return Ok((SourceSpec::Digest(digest), None));
+}
+
+impl clap::FromArgMatches for VerifyArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> std::result::Result<VerifyArgs, clap::Error> {
+        Ok(VerifyArgs {
+            shared: SharedArgs::from_matches(m, Reader::Verify)?,
+        })
     }
-    let trust = TrustSpec {
-        keys: args.key.clone(),
-        chains: args.certificate_chain.clone(),
-        identity: args.identity.clone(),
-        identity_regexp: args.identity_regexp.clone(),
-        issuer: args.issuer.clone(),
-        trusted_root: args.trusted_root.clone(),
-    };
-    if trust.is_empty() {
-        return Err(Error::usage(
-            "verify needs a source: --key PUB (or --certificate-chain PEM, or --identity ID \
-             with --issuer URL) for a signature (--signature SIG, default MODEL/model.sig), \
-             --expect ALGO:HEX, or --vault PATH",
-        ));
+
+    fn update_from_arg_matches(
+        &mut self,
+        m: &clap::ArgMatches,
+    ) -> std::result::Result<(), clap::Error> {
+        *self = VerifyArgs::from_arg_matches(m)?;
+        Ok(())
     }
-    // The signature defaults to where `sign` writes it: MODEL/model.sig, or model.sig beside a
-    // single file.
-    let bundle = match &args.signature {
-        Some(b) => b.clone(),
-        None => match Model::locate(&args.model) {
-            Ok(model) => super::sign::default_signature(&model),
-            Err(e) => return Err(Error::from(e).with_exit(Exit::Usage)),
-        },
-    };
-    let source = SourceSpec::Signature { bundle, trust };
-    Ok((source, args.vault_pin.as_ref().map(read)))
 }
 
 pub fn run(args: VerifyArgs, global: &Global) -> Result<Exit> {
-    let (source, pin) = spec(&args)?;
-    let request = Request {
-        model: &args.model,
-        source: &source,
-        pin: pin.as_ref(),
-        ignore_unlisted: args.ignore_unsigned_files,
-        ignore_paths: &args.ignore_paths,
-        conn: &args.vault_conn,
+    // The flags only: verify reads no MODELSEAL_* variable (the Vault client still reads its
+    // own VAULT_* ones when it connects).
+    let config = config::resolve(&args.shared.flags, None)?;
+    let conn = VaultConnArgs {
+        client: args.shared.vault_client.clone(),
+        allow_plain_http: config.allow_plain_http,
     };
-    let bar = LazyBar::new(global.progress, args.json);
+    let request = Request {
+        model: &config.model,
+        source: &config.source,
+        pin: config.pin.as_ref(),
+        ignore_unlisted: config.ignore_unsigned_files,
+        ignore_paths: &config.ignore_paths,
+        conn: &conn,
+        kv: &args.shared.kv,
+    };
+    let bar = LazyBar::new(global.progress, config.json || config.quiet)
+        .heartbeat(display_path(&config.model));
     let result = sources::run(&request, &bar);
     bar.finish();
-    let report = result?.map_err(|e| report::stopped(e, args.json))?;
+    let report = result?.map_err(|e| report::stopped(e, config.json))?;
     report::warnings(&report);
-    print(&report, args.json)
+    print(&report, config.json, config.quiet)
 }
 
 /// Print a report (text or JSON Lines); the exit status follows `report.passed()`.
-fn print(report: &Report, json: bool) -> Result<Exit> {
+fn print(report: &Report, json: bool, quiet: bool) -> Result<Exit> {
     let ok = report.passed();
     if json {
         print_json(report);
@@ -158,7 +84,7 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
     if !ok {
         return Err(report::failures(report));
     }
-    if json {
+    if json || quiet {
         return Ok(Exit::Success);
     }
     for f in &report.files {
@@ -209,7 +135,8 @@ fn print(report: &Report, json: bool) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn print_json(report: &Report) {
+/// The report as JSON Lines on stdout: one object per file, then a summary.
+pub fn print_json(report: &Report) {
     for f in &report.files {
         let line = match &f.outcome {
             Outcome::Verified => json!({"type": "file", "path": f.name, "status": "verified"}),

@@ -201,3 +201,126 @@ fn the_environment_cannot_weaken_policy_without_the_opt_in() {
         "policy weakened: files the source does not list are not refused (--ignore-unsigned-files)"
     ));
 }
+
+#[test]
+fn print_config_from_the_environment_even_when_refused() {
+    let f = Fixture::new();
+    let dir = f.path();
+    // MODELSEAL_PRINT_CONFIG=1 reaches the guard past an ENTRYPOINT that ends in `--`.
+    let print = [("MODELSEAL_PRINT_CONFIG", "1")];
+    let run = run_env(dir, &signed(&[]), &print);
+    run.ok();
+    assert!(!f.marker().exists(), "{run:#?}");
+    let config: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(config["source"]["kind"], "signature", "{run:#?}");
+    assert_eq!(
+        config["print_config"]["from"], "MODELSEAL_PRINT_CONFIG",
+        "{run:#?}"
+    );
+
+    // A configuration that would be refused is printed as given, with the reason; the exit
+    // status is the refusal's.
+    let weakened = [
+        ("MODELSEAL_PRINT_CONFIG", "1"),
+        ("MODELSEAL_IGNORE_UNSIGNED_FILES", "1"),
+    ];
+    let run = run_env(dir, &signed(&[]), &weakened);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(!f.marker().exists(), "{run:#?}");
+    let config: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let reason = config["refused"]["reason"].as_str().unwrap();
+    assert!(reason.contains("MODELSEAL_ALLOW_WEAKENING"), "{run:#?}");
+    assert_eq!(config["refused"]["exit"], 2, "{run:#?}");
+    assert_eq!(
+        config["given"]["ignore_unsigned_files"],
+        serde_json::json!({"value": "1", "from": "MODELSEAL_IGNORE_UNSIGNED_FILES"})
+    );
+    assert_eq!(config["given"]["signature"]["from"], "--signature");
+    assert!(run.stderr.contains("would be refused"), "{run:#?}");
+
+    // Without it the same configuration is refused as before, and nothing is printed.
+    let run = run_env(
+        dir,
+        &signed(&[]),
+        &[("MODELSEAL_IGNORE_UNSIGNED_FILES", "1")],
+    );
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert_eq!(run.stdout, "", "{run:#?}");
+    not_started(dir, &run);
+
+    // --print-config needs no command; without either, the guard says what is missing.
+    let run = run_env(
+        dir,
+        &[
+            "guard",
+            "m",
+            "--signature",
+            "m.sig",
+            "--key",
+            "k.pub",
+            "--print-config",
+        ],
+        &[],
+    );
+    run.ok();
+    let run = run_env(
+        dir,
+        &["guard", "m", "--signature", "m.sig", "--key", "k.pub"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("give it after `--`"), "{run:#?}");
+}
+
+#[test]
+fn the_signature_defaults_to_the_one_sign_writes() {
+    let f = Fixture::new();
+    let dir = f.path();
+    std::fs::rename(dir.join("m.sig"), dir.join("m/model.sig")).unwrap();
+    // As verify: trust given, no --signature: MODEL/model.sig.
+    runs_as_itself(dir, &with_mark(&["guard", "m", "--key", "k.pub"]), &[]);
+    runs_as_itself(
+        dir,
+        &with_mark(&["guard", "m"]),
+        &[("MODELSEAL_KEYS", "k.pub")],
+    );
+    crate::util::run_in(dir, ["verify", "m", "--key", "k.pub"]).ok();
+    // No trust at all: the message says what would have worked.
+    let run = run_env(dir, &with_mark(&["guard", "m"]), &[]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("--key PUB") && run.stderr.contains("default MODEL/model.sig"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn json_reports_as_verify_does_before_the_command_runs() {
+    let f = Fixture::new();
+    let dir = f.path();
+    let run = runs_as_itself(dir, &signed(&["--json"]), &[]);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{run:#?}");
+    assert!(lines[..4]
+        .iter()
+        .all(|l| l["type"] == "file" && l["status"] == "verified"));
+    assert_eq!(lines[4]["type"], "summary");
+    assert_eq!(lines[4]["ok"], true);
+    // The JSON replaces the success line; the same from MODELSEAL_JSON.
+    assert!(!run.stderr.contains("verified m"), "{run:#?}");
+    let run = runs_as_itself(dir, &signed(&[]), &[("MODELSEAL_JSON", "1")]);
+    assert!(run.stdout.contains("\"type\":\"summary\""), "{run:#?}");
+    // A failure is reported in JSON too, and the command does not start.
+    write(dir, "m/a.bin", "changed");
+    let run = run_env(dir, &signed(&["--json"]), &[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    not_started(dir, &run);
+    assert!(
+        run.stdout.contains("\"status\":\"failed\"") && run.stdout.contains("\"ok\":false"),
+        "{run:#?}"
+    );
+}

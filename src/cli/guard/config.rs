@@ -1,6 +1,7 @@
-//! What the guard's settings mean (ripgrep's `HiArgs`): each setting of [`SETTINGS`] is read
-//! from its flag, else from its variable (so images can be configured with `ENV`), recording
-//! which; exactly one source of expected digests; every weakening checked and logged.
+//! What the settings of `verify` and `guard` mean (ripgrep's `HiArgs`): each setting of
+//! [`SETTINGS`] is read from its flag, else (the guard only) from its variable (so images can
+//! be configured with `ENV`), recording which; exactly one source of expected digests; every
+//! weakening checked and logged.
 //!
 //! Policy: the environment may say *what* to verify, never *less*. A variable that would
 //! weaken verification (skip unsigned files, ignore paths, skip TLS verification, plain
@@ -11,12 +12,13 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use modelseal::env::Env;
 use modelseal::escape::display_path;
 use modelseal::exit::{Exit, HasExit};
 use modelseal::hash::digest::Algorithm;
+use modelseal::model::Model;
 
 use super::settings::{
     setting, Id, Origin, Parse, Setting, Sourced, Value, Weakening, SETTINGS, TRUST,
@@ -89,6 +91,7 @@ pub struct Config {
     /// environment's address with `MODELSEAL_ALLOW_WEAKENING=plain-http`).
     pub allow_plain_http: bool,
     pub quiet: bool,
+    pub json: bool,
     pub keep_env: Vec<OsString>,
     pub print_config: bool,
     /// The weakenings `MODELSEAL_ALLOW_WEAKENING` allows (whether used or not).
@@ -148,11 +151,22 @@ fn env_of(id: Id) -> &'static str {
 struct Low<'a> {
     flags: &'a Flags,
     env: Env<'a>,
+    /// The environment is read (the guard), so messages may name its variables.
+    vars: bool,
 }
 
 impl Low<'_> {
     fn flagged(&self, id: Id) -> bool {
         self.flags.values.contains_key(&id)
+    }
+
+    /// `text`, when the environment is read: how it could have been set there.
+    fn or_set(&self, text: String) -> String {
+        if self.vars {
+            text
+        } else {
+            String::new()
+        }
     }
 
     fn in_env(&self, id: Id) -> bool {
@@ -206,9 +220,13 @@ fn origin_name(s: &Setting, origin: Origin) -> String {
     }
 }
 
-/// Resolve the configuration from `flags` and the environment `env`.
-pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
-    let low = Low { flags, env };
+/// Resolve the configuration from `flags` and the environment `env` (None: flags only, as
+/// `verify` reads them).
+pub fn resolve(flags: &Flags, env: Option<Env<'_>>) -> Result<Config, ConfigError> {
+    let no_env = |_: &str| None;
+    let vars = env.is_some();
+    let env = env.unwrap_or_else(|| Env::new(&no_env));
+    let low = Low { flags, env, vars };
     let mut in_force: Vec<(Id, Sourced<Value>)> = Vec::new();
     let allowed = match low.get(Id::AllowWeakening)? {
         Some(Sourced {
@@ -236,9 +254,9 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
             (None, Some(m)) => m,
             (None, None) => {
                 return Err(invalid(format!(
-                "no model to verify: give it as the first argument (or --model PATH), or set {}",
-                env_of(Id::Model)
-            )))
+                    "no model to verify: give it as the first argument (or --model PATH){}",
+                    low.or_set(format!(", or set {}", env_of(Id::Model)))
+                )))
             }
         };
     let Value::Path(model_path) = model.value.clone() else {
@@ -246,7 +264,7 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
     };
     in_force.push((Id::Model, model));
 
-    let (source, source_origin) = source(&low, &mut in_force)?;
+    let (source, source_origin) = source(&low, &model_path, &mut in_force)?;
     let pin = vault_pin(&low, &source, &mut in_force)?;
 
     // Weakening the policy: a flag is the image author's explicit choice; a variable needs
@@ -336,9 +354,16 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
         }) => list,
         _ => Vec::new(),
     };
-    let print_config = low.switch(Id::PrintConfig)?.value == Value::Bool(true);
+    let print = low.switch(Id::PrintConfig)?;
+    let print_config = print.value == Value::Bool(true);
+    if print_config {
+        in_force.push((Id::PrintConfig, print));
+    }
     let quiet_on = quiet.value == Value::Bool(true);
     in_force.push((Id::Quiet, quiet));
+    let json = low.switch(Id::Json)?;
+    let json_on = json.value == Value::Bool(true);
+    in_force.push((Id::Json, json));
 
     let mut config = Config {
         in_force,
@@ -350,12 +375,13 @@ pub fn resolve(flags: &Flags, env: Env<'_>) -> Result<Config, ConfigError> {
         ignore_paths,
         allow_plain_http,
         quiet: quiet_on,
+        json: json_on,
         keep_env,
         print_config,
         allowed,
         weakenings,
     };
-    if config.uses_vault() {
+    if vars && config.uses_vault() {
         if let Some(w) = check_skip_verify(&config, env)? {
             config.weakenings.push(w);
         }
@@ -498,11 +524,7 @@ fn vault_pin(
             Ok(Some(vault_read(low, path, in_force)?))
         }
         // Rollback protection asked for and impossible here: refused, never dropped.
-        (Some(pin), _) => Err(invalid(format!(
-            "{} goes with a signature source, not a {} source",
-            pin.origin,
-            source.kind()
-        ))),
+        (Some(pin), _) => Err(pin_refused(pin.origin, source.kind())),
         (None, SourceSpec::Vault(_)) => Ok(None),
         (None, _) if low.flagged(Id::Field) || low.flagged(Id::Version) => Err(invalid(
             "--field and --version go with --vault or --vault-pin",
@@ -511,11 +533,20 @@ fn vault_pin(
     }
 }
 
+/// A Vault pin with a source of `kind` (not a signature).
+fn pin_refused(origin: Origin, kind: &str) -> ConfigError {
+    invalid(format!(
+        "{origin} pins a signed release's root digest: it goes with a signature (--signature \
+         SIG, default MODEL/model.sig, with --key PUB), not with a {kind} source"
+    ))
+}
+
 /// The source: flags choose it if any source flag is given (the environment's other sources
 /// are then ignored); otherwise the environment must name exactly one. A setting the source
 /// needs and no flag gives (the keys, say) comes from the environment.
 fn source(
     low: &Low<'_>,
+    model: &Path,
     in_force: &mut Vec<(Id, Sourced<Value>)>,
 ) -> Result<(SourceSpec, Origin), ConfigError> {
     let sources: Vec<&Setting> = SETTINGS.iter().filter(|s| s.source).collect();
@@ -534,12 +565,30 @@ fn source(
                 .collect();
             match from_env.as_slice() {
                 [one] => one,
+                // Trust given and no bundle named: the bundle is where `sign` writes it.
+                [] if TRUST.iter().any(|id| low.flagged(*id) || low.in_env(*id)) => {
+                    let bundle = match Model::locate(model) {
+                        Ok(m) => crate::cli::sign::default_signature(&m),
+                        Err(e) => return Err(invalid(e.to_string())),
+                    };
+                    in_force.push((
+                        Id::Signature,
+                        Sourced {
+                            value: Value::Path(bundle.clone()),
+                            origin: Origin::Default,
+                        },
+                    ));
+                    let trust = trust(low, in_force)?;
+                    return Ok((SourceSpec::Signature { bundle, trust }, Origin::Default));
+                }
                 [] => {
                     let vars: Vec<&str> = sources.iter().filter_map(|s| s.env).collect();
                     return Err(invalid(format!(
-                        "no verification source: give --signature SIG with --key PUB, \
-                         --expect ALGO:HEX, --checkfile FILE or --vault PATH (or set {})",
-                        vars.join(", ")
+                        "no verification source: give --key PUB (or --certificate-chain PEM, \
+                         or --identity ID with --issuer URL) for a signature (--signature SIG, \
+                         default MODEL/model.sig), --expect ALGO:HEX, --checkfile FILE or \
+                         --vault PATH{}",
+                        low.or_set(format!(" (or set {})", vars.join(", ")))
                     )));
                 }
                 many => {
@@ -559,6 +608,18 @@ fn source(
             )));
         }
     };
+    // Rollback protection asked for a source that has no root digest: said before the
+    // source's value is read, so the message is about the combination.
+    if chosen.id != Id::Signature {
+        if let Some(pin) = low.get(Id::VaultPin)? {
+            let kind = match chosen.id {
+                Id::Expect => "digest",
+                Id::Checkfile => "checkfile",
+                _ => "vault",
+            };
+            return Err(pin_refused(pin.origin, kind));
+        }
+    }
     let value = low.get(chosen.id)?.expect("the chosen source is set");
     let origin = value.origin;
     let named = origin_name(chosen, origin);
@@ -649,14 +710,19 @@ fn trust(
         }
         in_force.push((id, got));
     }
-    if spec.keys.is_empty() && spec.chains.is_empty() && spec.issuer.is_none() {
+    // Half of the keyless options (--identity without --issuer, say) is for TrustSpec::load
+    // to name; none at all is said here.
+    if spec == TrustSpec::default() {
         return Err(invalid(format!(
             "a signature needs trusted keys: give --key PUB, --certificate-chain PEM, or \
-             --identity ID with --issuer URL (or set {}, {}, or {} with {})",
-            env_of(Id::Keys),
-            env_of(Id::CertificateChain),
-            env_of(Id::Identity),
-            env_of(Id::Issuer)
+             --identity ID with --issuer URL{}",
+            low.or_set(format!(
+                " (or set {}, {}, or {} with {})",
+                env_of(Id::Keys),
+                env_of(Id::CertificateChain),
+                env_of(Id::Identity),
+                env_of(Id::Issuer)
+            ))
         )));
     }
     Ok(spec)

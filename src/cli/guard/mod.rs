@@ -11,10 +11,9 @@ pub mod settings;
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use modelseal::env::Env;
 use modelseal::escape::{display_bytes, display_path};
 use modelseal::exit::Exit;
@@ -24,12 +23,12 @@ use modelseal::guard::signals::Interrupts;
 use modelseal::verify::{Provenance, Report};
 use serde_json::{json, Value as Json};
 
-use self::config::{Config, Flags};
-use self::settings::{Id, Parse, SETTINGS};
+use self::config::{Config, ConfigError};
+use self::settings::{Id, Reader, SETTINGS};
 use super::output::note;
 use super::progress_bar::LazyBar;
 use super::report::{self, plural};
-use super::sources::{self, Request, SourceSpec};
+use super::sources::{self, Request, SharedArgs, SourceSpec};
 use super::vault::args::{VaultClientArgs, VaultConnArgs};
 use super::{Error, Global, Result};
 
@@ -40,58 +39,24 @@ use super::{Error, Global, Result};
 /// Each setting has an environment variable for images configured with `ENV`; flags win. On
 /// any failure the command is not started and the exit status says why.
 pub struct GuardArgs {
-    pub flags: Flags,
-    /// The Vault flags but `--allow-plain-http`, which is a setting of the table.
-    pub vault_client: VaultClientArgs,
+    /// What `verify` takes too (the model, the table's settings, Vault and hashing flags).
+    pub shared: SharedArgs,
     /// The command to exec after a successful verification.
     pub command: Vec<OsString>,
 }
 
-const MODEL_ARG: &str = "MODEL";
 const COMMAND_ARG: &str = "COMMAND";
-
-/// The clap argument of a table entry.
-fn arg(s: &settings::Setting) -> Arg {
-    let flag = s.flag.expect("flag settings only");
-    let help = match s.env {
-        Some(var) => format!("{} [env: {var}]", s.help),
-        None => s.help.to_string(),
-    };
-    let mut a = Arg::new(flag).long(flag).help(help);
-    if let Some(c) = s.short {
-        a = a.short(c);
-    }
-    match s.parse {
-        Parse::Switch => a.action(ArgAction::SetTrue),
-        Parse::Paths | Parse::Names => a
-            .action(ArgAction::Append)
-            .value_name(s.value_name)
-            .value_parser(clap::value_parser!(OsString)),
-        _ => a
-            .action(ArgAction::Set)
-            .value_name(s.value_name)
-            .value_parser(clap::value_parser!(OsString)),
-    }
-}
 
 impl Args for GuardArgs {
     fn augment_args(cmd: Command) -> Command {
-        let mut cmd = cmd.after_help(settings::after_help()).arg(
-            Arg::new(MODEL_ARG)
-                .value_name(MODEL_ARG)
-                .value_parser(clap::value_parser!(PathBuf))
-                .help("The model: a directory or a single file [or --model, env: MODELSEAL_MODEL]"),
-        );
-        for s in SETTINGS.iter().filter(|s| s.flag.is_some()) {
-            cmd = cmd.arg(arg(s));
-        }
-        cmd = VaultClientArgs::augment_args(cmd);
+        let cmd = SharedArgs::augment(cmd.after_help(settings::after_help()), Reader::Guard);
+        // Not required by clap: MODELSEAL_PRINT_CONFIG needs none, and the guard says what
+        // is missing itself.
         cmd.arg(
             Arg::new(COMMAND_ARG)
                 .value_name(COMMAND_ARG)
                 .last(true)
                 .num_args(1..)
-                .required_unless_present("print-config")
                 .value_parser(clap::value_parser!(OsString))
                 .help(
                     "The command to exec after a successful verification, after `--`: no \
@@ -107,23 +72,8 @@ impl Args for GuardArgs {
 
 impl FromArgMatches for GuardArgs {
     fn from_arg_matches(m: &ArgMatches) -> std::result::Result<GuardArgs, clap::Error> {
-        let mut flags = Flags {
-            model: m.get_one::<PathBuf>(MODEL_ARG).cloned(),
-            ..Flags::default()
-        };
-        for s in SETTINGS.iter() {
-            let Some(flag) = s.flag else { continue };
-            if s.parse == Parse::Switch {
-                if m.get_flag(flag) {
-                    flags.values.insert(s.id, Vec::new());
-                }
-            } else if let Some(values) = m.get_many::<OsString>(flag) {
-                flags.values.insert(s.id, values.cloned().collect());
-            }
-        }
         Ok(GuardArgs {
-            flags,
-            vault_client: VaultClientArgs::from_arg_matches(m)?,
+            shared: SharedArgs::from_matches(m, Reader::Guard)?,
             command: m
                 .get_many::<OsString>(COMMAND_ARG)
                 .map(|v| v.cloned().collect())
@@ -201,27 +151,28 @@ pub fn run(args: GuardArgs, global: &Global, interrupts: Interrupts) -> Result<E
 
 fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Exit> {
     let started = Instant::now();
-    let config = config::resolve(&args.flags, Env::process())?;
+    let config = match config::resolve(&args.shared.flags, Some(Env::process())) {
+        Ok(c) => c,
+        Err(e) if print_config_asked(&args) => return print_refused(&args, &e, global),
+        Err(e) => return Err(e.into()),
+    };
     let removed = credentials::to_remove(std::env::vars_os().map(|(k, _)| k), &config.keep_env);
     if config.print_config {
-        // Nothing secret is put in it; a credential the environment holds is redacted from it
-        // all the same (say, one that also appears in the command's arguments).
-        for (k, v) in std::env::vars_os() {
-            if credentials::is_credential(&k) {
-                modelseal::redact::register(v.to_string_lossy().trim());
-            }
-        }
         let out = print_config(&config, &args, &removed, global);
-        let text = serde_json::to_string_pretty(&out).expect("JSON values always serialize");
-        // A closed pipe is an io::Error (a quiet success), not a panic.
-        writeln!(std::io::stdout(), "{}", modelseal::redact::redact(&text))?;
+        write_config(&out)?;
         return Ok(Exit::Success);
+    }
+    if args.command.is_empty() {
+        return Err(Error::usage(
+            "no command to start: give it after `--` (guard MODEL --key PUB -- python \
+             serve.py), or add --print-config to see the configuration without starting one",
+        ));
     }
     for w in &config.weakenings {
         note(format_args!("warning: {w}"));
     }
     let conn = VaultConnArgs {
-        client: args.vault_client.clone(),
+        client: args.shared.vault_client.clone(),
         allow_plain_http: config.allow_plain_http,
     };
 
@@ -232,16 +183,21 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         ignore_unlisted: config.ignore_unsigned_files,
         ignore_paths: &config.ignore_paths,
         conn: &conn,
+        kv: &args.shared.kv,
     };
-    let bar = LazyBar::new(global.progress, false);
+    let bar = LazyBar::new(global.progress, config.quiet || config.json)
+        .heartbeat(display_path(&config.model));
     let result = super::on_pool(|| sources::run(&request, &bar));
     bar.finish();
-    let report = result?.map_err(|e| report::stopped(e, false))?;
+    let report = result?.map_err(|e| report::stopped(e, config.json))?;
+    if config.json {
+        super::verify::print_json(&report);
+    }
     if !report.passed() {
         return Err(report::failures(&report));
     }
     report::warnings(&report);
-    if !config.quiet {
+    if !config.quiet && !config.json {
         note(format_args!(
             "verified {} ({}) in {} ms; starting {}",
             display_path(&config.model),
@@ -261,6 +217,76 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         .map_err(|e| Error::new(Exit::Internal, format!("signals: {e}")))?;
     let e = exec(&args.command, &removed);
     Err(e.into())
+}
+
+/// `--print-config` or `MODELSEAL_PRINT_CONFIG` asked for, whether or not the rest of the
+/// configuration can be used.
+fn print_config_asked(args: &GuardArgs) -> bool {
+    if args.shared.flags.values.contains_key(&Id::PrintConfig) {
+        return true;
+    }
+    let s = settings::setting(Id::PrintConfig);
+    s.env
+        .and_then(|var| Env::process().os(var))
+        .is_some_and(|raw| s.parse.env_value(&raw) == Ok(settings::Value::Bool(true)))
+}
+
+/// Print the configuration as JSON on stdout, any credential the environment holds redacted.
+fn write_config(out: &Json) -> Result<()> {
+    // Nothing secret is put in it; a credential the environment holds is redacted from it
+    // all the same (say, one that also appears in the command's arguments).
+    for (k, v) in std::env::vars_os() {
+        if credentials::is_credential(&k) {
+            modelseal::redact::register(v.to_string_lossy().trim());
+        }
+    }
+    let text = serde_json::to_string_pretty(out).expect("JSON values always serialize");
+    // A closed pipe is an io::Error (a quiet success), not a panic.
+    writeln!(std::io::stdout(), "{}", modelseal::redact::redact(&text))?;
+    Ok(())
+}
+
+/// The configuration that would be refused, as given (each setting from its flag or variable,
+/// unread), with the reason; the exit status is the refusal's.
+fn print_refused(args: &GuardArgs, e: &ConfigError, global: &Global) -> Result<Exit> {
+    let env = Env::process();
+    let mut given = serde_json::Map::new();
+    if let Some(m) = &args.shared.flags.model {
+        given.insert(
+            "model".into(),
+            json!({"value": display_path(m), "from": settings::Origin::Argument.to_string()}),
+        );
+    }
+    for s in SETTINGS {
+        let (value, from) = match (args.shared.flags.values.get(&s.id), s.flag, s.env) {
+            (Some(values), Some(flag), _) => (
+                json!(values.iter().map(display_path).collect::<Vec<_>>()),
+                format!("--{flag}"),
+            ),
+            (None, _, Some(var)) => match env.os(var) {
+                Some(raw) => (json!(display_path(&raw)), var.to_string()),
+                None => continue,
+            },
+            _ => continue,
+        };
+        given.insert(s.name.into(), json!({"value": value, "from": from}));
+    }
+    let exit = modelseal::exit::HasExit::exit(e);
+    let out = json!({
+        "refused": {"reason": e.to_string(), "exit": exit.code()},
+        "given": given,
+        "threads": global.threads,
+        "command": args
+            .command
+            .iter()
+            .map(|a| display_bytes(a.as_encoded_bytes()))
+            .collect::<Vec<_>>(),
+    });
+    write_config(&out)?;
+    note(format_args!(
+        "error: the configuration would be refused: {e}"
+    ));
+    Ok(exit)
 }
 
 /// What was verified, for the success line: files, bytes, what was left out, and by whom.
@@ -369,7 +395,7 @@ fn print_config(config: &Config, args: &GuardArgs, removed: &[OsString], global:
     out.insert(
         "vault_connection".into(),
         if config.uses_vault() {
-            vault_connection(&args.vault_client)
+            vault_connection(&args.shared.vault_client)
         } else {
             Json::Null
         },

@@ -1,7 +1,9 @@
-//! The guard's settings, each declared once: its flag, its environment variable, whether it
-//! weakens the policy, how its value is read, and its help. `--help`, `--print-config`, the
-//! weakening check and the reading of the environment all come from [`SETTINGS`] (ripgrep's
-//! `flags/defs.rs` is the model); [`super::config`] turns the values into what they mean.
+//! The settings of `verify` and `guard`, each declared once: its flag, its environment
+//! variable (read by the guard only), whether it weakens the policy, how its value is read,
+//! and its help. Both commands' flags and `--help`, `--print-config`, the weakening check and
+//! the reading of the environment all come from [`SETTINGS`] (ripgrep's `flags/defs.rs` is
+//! the model); [`super::config`] turns the values into what they mean. A new option added
+//! here is an option of both commands (unless it is about the command the guard starts).
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +24,18 @@ pub const TRUST: [Id; 6] = [
     Id::Issuer,
     Id::TrustedRoot,
 ];
+
+/// The settings only the guard has: they are about the command it starts.
+pub const GUARD_ONLY: [Id; 2] = [Id::KeepEnv, Id::PrintConfig];
+
+/// The commands that read the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// `verify`: flags only.
+    Verify,
+    /// `guard`: flags, else the environment.
+    Guard,
+}
 
 /// Each setting's identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,6 +59,7 @@ pub enum Id {
     IgnorePaths,
     AllowPlainHttp,
     Quiet,
+    Json,
     KeepEnv,
     PrintConfig,
     AllowWeakening,
@@ -141,6 +156,14 @@ pub struct Setting {
 }
 
 impl Setting {
+    /// Its long flag in `reader`'s command line, if it has one there.
+    pub fn flag_for(&self, reader: Reader) -> Option<&'static str> {
+        match reader {
+            Reader::Verify if GUARD_ONLY.contains(&self.id) => None,
+            _ => self.flag,
+        }
+    }
+
     /// How the setting is named in messages: its flag, else its variable.
     pub fn shown(&self) -> String {
         match (self.flag, self.env) {
@@ -175,7 +198,8 @@ pub const SETTINGS: &[Setting] = &[
         parse: Parse::Path,
         weakens: None,
         source: true,
-        help: "The signed bundle to verify the model against",
+        help: "The signed bundle to verify the model against [default: MODEL/model.sig, or \
+               model.sig beside a single file, when a trust option is given]",
     },
     Setting {
         id: Id::Keys,
@@ -349,7 +373,8 @@ pub const SETTINGS: &[Setting] = &[
         parse: Parse::Switch,
         weakens: Some(Weakening::IgnoreUnsignedFiles),
         source: false,
-        help: "Weakens policy: check the listed files only, count unlisted ones (logged)",
+        help:
+            "Weakens policy: check the listed files only, count unlisted ones (the guard logs it)",
     },
     Setting {
         id: Id::IgnorePaths,
@@ -361,7 +386,7 @@ pub const SETTINGS: &[Setting] = &[
         parse: Parse::Paths,
         weakens: Some(Weakening::IgnorePaths),
         source: false,
-        help: "Weakens policy: leave this path of the model out (logged). Repeatable \
+        help: "Weakens policy: leave this path of the model out (the guard logs it). Repeatable \
                (':'-separated in the variable)",
     },
     Setting {
@@ -390,7 +415,21 @@ pub const SETTINGS: &[Setting] = &[
         parse: Parse::Switch,
         weakens: None,
         source: false,
-        help: "No success line on stderr",
+        help: "Print nothing when everything checks out (verify: no OK lines and no summary; \
+               guard: no success line); problems still go to standard error",
+    },
+    Setting {
+        id: Id::Json,
+        name: "json",
+        flag: Some("json"),
+        short: None,
+        env: Some("MODELSEAL_JSON"),
+        value_name: "",
+        parse: Parse::Switch,
+        weakens: None,
+        source: false,
+        help: "JSON Lines on standard output: one object per file, then a summary (guard: \
+               before the command's own output)",
     },
     Setting {
         id: Id::KeepEnv,
@@ -410,13 +449,15 @@ pub const SETTINGS: &[Setting] = &[
         name: "print_config",
         flag: Some("print-config"),
         short: None,
-        env: None,
+        // Reachable through an image's ENTRYPOINT that ends in `--` (`docker run -e`).
+        env: Some("MODELSEAL_PRINT_CONFIG"),
         value_name: "",
         parse: Parse::Switch,
         weakens: None,
         source: false,
         help: "Print the effective configuration (JSON, secrets redacted) and exit without \
-               verifying or starting anything",
+               verifying or starting anything; a configuration that would be refused is printed \
+               with the reason, and the exit status is the refusal's",
     },
     Setting {
         id: Id::AllowWeakening,
@@ -603,10 +644,9 @@ pub fn after_help() -> String {
          (the command does not inherit the credentials unless --keep-env NAME).\n\
          The environment can weaken verification ({}, VAULT_SKIP_VERIFY, a VAULT_ADDR with \
          plain http:// to a host that is not loopback) only if MODELSEAL_ALLOW_WEAKENING names \
-         each weakening ({}); otherwise guard exits 2.\n\n\
-         Exit status: the command's once it runs; 1 verification failed, 2 usage or \
-         configuration, 3 / 4 a Vault source unavailable / refused, 126 / 127 the command is \
-         not executable / not found, 128+N signal N.\n\n\
+         each weakening ({}); otherwise guard exits 2. MODELSEAL_PRINT_CONFIG=1 prints the \
+         configuration instead of verifying (docker run -e, past an ENTRYPOINT that ends in \
+         `--`).\n\n\
          Example (Dockerfile):\n  \
          ENTRYPOINT [\"modelseal\", \"guard\", \"/models/demo\", \"--signature\",\n              \
          \"/models/demo/model.sig\", \"--key\", \"/etc/modelseal/keys\", \"--\"]\n  \

@@ -1,5 +1,6 @@
-//! Connection flags every Vault-using command flattens (`vault`, `verify`, `sign`), and the
-//! guard (which declares `--allow-plain-http` in its own settings table, as a weakening).
+//! Connection flags every Vault-using command flattens (`vault`, `sign`), and `verify` and
+//! the guard (which declare `--allow-plain-http` in their settings table, as a weakening);
+//! [`KvArgs`] only where a KV secret is read or written.
 //! Credentials never come from flags: only from the environment or files.
 
 use std::path::PathBuf;
@@ -23,8 +24,8 @@ pub struct VaultConnArgs {
     pub allow_plain_http: bool,
 }
 
-/// The login method, KV addressing and timeout (every Vault flag but `--allow-plain-http`,
-/// which the guard takes from its settings table).
+/// The login method and timeout (every connection flag but `--allow-plain-http`, which the
+/// guard and verify take from their settings table).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct VaultClientArgs {
     /// Log in with AppRole (role id: --role-id-file or VAULT_ROLE_ID; secret id:
@@ -67,16 +68,33 @@ pub struct VaultClientArgs {
     /// Mount of the auth method [default: approle or jwt].
     #[arg(long, value_name = "PATH", help_heading = "Vault")]
     pub auth_mount: Option<String>,
-    /// KV engine version; skips the mount lookup (the mount is then --mount, or the path's
-    /// first component).
-    #[arg(long, value_name = "1|2", value_parser = parse_kv_version, help_heading = "Vault")]
-    pub kv_version: Option<KvVersion>,
-    /// KV mount; the path is then relative to it.
-    #[arg(long, value_name = "MOUNT", help_heading = "Vault")]
-    pub mount: Option<String>,
-    /// Timeout for each Vault request, in seconds.
+    /// Timeout for each Vault request, in seconds [default: 5]
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, help_heading = "Vault")]
     pub vault_timeout: Option<Duration>,
+}
+
+/// Where a KV secret is: for the commands that read or write one (not `vault pubkey` or
+/// `sign`, which use Transit).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct KvArgs {
+    /// KV engine version; skips the mount lookup (the mount is then --mount, or the path's
+    /// first component) [default: asked of Vault]
+    #[arg(long, value_name = "1|2", value_parser = parse_kv_version, help_heading = "Vault")]
+    pub kv_version: Option<KvVersion>,
+    /// KV mount; the path is then relative to it [default: found by asking Vault]
+    #[arg(long, value_name = "MOUNT", help_heading = "Vault")]
+    pub mount: Option<String>,
+}
+
+impl KvArgs {
+    /// The KV location of `path` with --mount and --kv-version applied.
+    pub fn location(&self, path: &str) -> Location {
+        Location {
+            path: path.to_string(),
+            mount: self.mount.clone(),
+            kv_version: self.kv_version,
+        }
+    }
 }
 
 fn parse_kv_version(s: &str) -> Result<KvVersion, String> {
@@ -143,15 +161,6 @@ impl VaultConnArgs {
             crate::cli::output::note(format!("warning: {w}"));
         }
         Ok(Vault::connect(settings)?)
-    }
-
-    /// The KV location of `path` with --mount and --kv-version applied.
-    pub fn location(&self, path: &str) -> Location {
-        Location {
-            path: path.to_string(),
-            mount: self.client.mount.clone(),
-            kv_version: self.client.kv_version,
-        }
     }
 }
 

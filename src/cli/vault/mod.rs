@@ -25,7 +25,7 @@ use modelseal::vault::record::{
 use modelseal::vault::TransitKey;
 use modelseal::write::{write_atomic, Replace};
 
-use self::args::VaultConnArgs;
+use self::args::{KvArgs, VaultConnArgs};
 use super::output::note;
 use super::{Error, Result};
 
@@ -68,6 +68,8 @@ pub struct GetArgs {
     pub version: Option<u64>,
     #[command(flatten)]
     pub conn: VaultConnArgs,
+    #[command(flatten)]
+    pub kv: KvArgs,
 }
 
 #[derive(clap::Args)]
@@ -86,6 +88,10 @@ pub struct PublishArgs {
     pub signature: Option<PathBuf>,
     #[command(flatten)]
     pub conn: VaultConnArgs,
+    #[command(flatten)]
+    pub kv: KvArgs,
+    #[command(flatten)]
+    pub threads: crate::cli::hashing::ThreadsArgs,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +112,16 @@ pub struct PubkeyArgs {
     pub transit_mount: String,
     #[command(flatten)]
     pub conn: VaultConnArgs,
+}
+
+impl VaultArgs {
+    /// The hashing options: only `publish` hashes.
+    pub fn hashing(&self) -> crate::cli::hashing::HashingArgs {
+        match &*self.command {
+            VaultCommand::Publish(a) => a.threads.into(),
+            VaultCommand::Pubkey(_) | VaultCommand::Get(_) => Default::default(),
+        }
+    }
 }
 
 pub fn run(args: VaultArgs) -> Result<Exit> {
@@ -277,7 +293,7 @@ fn publish(args: PublishArgs) -> Result<Exit> {
     };
 
     let vault = args.conn.connect()?;
-    let loc = args.conn.location(&args.path);
+    let loc = args.kv.location(&args.path);
     let (at, version) = vault.write(&loc, &fields, args.cas)?;
     let at = at.display();
     let mut out = super::output::stdout();
@@ -371,7 +387,7 @@ fn bundle_root(
 
 fn get(args: GetArgs) -> Result<Exit> {
     let vault = args.conn.connect()?;
-    let data = vault.read(&args.conn.location(&args.path), args.version)?;
+    let data = vault.read(&args.kv.location(&args.path), args.version)?;
     let mut out = super::output::stdout();
     let mut emit = |text: String| super::output::line(&mut out, text.as_bytes());
     match &args.field {

@@ -15,7 +15,7 @@ fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + Sync {
 
 fn resolve_with(flags: &Flags, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let l = lookup(vars);
-    resolve(flags, Env::new(&l))
+    resolve(flags, Some(Env::new(&l)))
 }
 
 fn flags() -> Flags {
@@ -234,19 +234,19 @@ fn skip_verify_needs_the_opt_in() {
         lookup(&v)
     };
     let on = with(&[("VAULT_SKIP_VERIFY", "1")]);
-    let c = resolve(&flags(), Env::new(&on)).unwrap();
+    let c = resolve(&flags(), Some(Env::new(&on))).unwrap();
     assert!(matches!(
         check_skip_verify(&c, Env::new(&on)),
         Err(ConfigError::Weakening { .. })
     ));
     let off = with(&[("BAO_SKIP_VERIFY", "false")]);
-    let c = resolve(&flags(), Env::new(&off)).unwrap();
+    let c = resolve(&flags(), Some(Env::new(&off))).unwrap();
     assert_eq!(check_skip_verify(&c, Env::new(&off)).unwrap(), None);
     let allowed = with(&[
         ("BAO_SKIP_VERIFY", "true"),
         (ALLOW_WEAKENING, "skip-tls-verify"),
     ]);
-    let c = resolve(&flags(), Env::new(&allowed)).unwrap();
+    let c = resolve(&flags(), Some(Env::new(&allowed))).unwrap();
     assert!(check_skip_verify(&c, Env::new(&allowed)).unwrap().is_some());
 }
 
