@@ -149,7 +149,7 @@ fn a_managed_key_bundle_names_the_key_and_checks_the_log() {
     assert_eq!(
         run.stdout,
         format!(
-            "verified {a_txt} (message signature, signed by ecdsa-p256-sha256 key {})\n",
+            "verified {a_txt} (message signature, signed by ecdsa-p256 key {})\n",
             modelseal::shorten::short_hex(&fingerprint)
         )
     );

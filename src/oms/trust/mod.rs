@@ -68,17 +68,29 @@ impl Signer {
 }
 
 impl fmt::Display for Signer {
-    /// `ecdsa-p256-sha256 key 9e24…`, `certificate CN=release (issued by CN=ca)`, or
+    /// `ecdsa-p256 key 9e24…c3a8`, `certificate CN=release (issued by CN=ca)`, or
     /// `stefanb@us.ibm.com (OIDC issuer https://…, Rekor entry 42 at 2025-…)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Signer::Key { scheme, hint, .. } => {
-                write!(
-                    f,
-                    "{} key {}",
-                    scheme.name(),
-                    crate::shorten::short_hex(hint)
-                )
+            Signer::Key {
+                key_type,
+                scheme,
+                hint,
+            } => {
+                // The key type, in keygen's and sign's words; the scheme only when it is not
+                // the type's usual one (Ed25519ph, model_signing 0.2.0's PAE).
+                write!(f, "{key_type} key {}", crate::shorten::short_hex(hint))?;
+                let usual = matches!(
+                    (key_type, scheme),
+                    (KeyType::Ed25519, Scheme::Ed25519)
+                        | (KeyType::EcdsaP256, Scheme::EcdsaP256Sha256)
+                        | (KeyType::EcdsaP384, Scheme::EcdsaP384Sha384)
+                        | (KeyType::EcdsaP521, Scheme::EcdsaP521Sha512)
+                );
+                if !usual {
+                    write!(f, " ({} signature)", scheme.name())?;
+                }
+                Ok(())
             }
             Signer::Certificate(c) => write!(f, "{c}"),
             Signer::Sigstore(s) => write!(f, "{s}"),
