@@ -8,6 +8,7 @@ mod hash;
 mod hf;
 mod interop;
 mod kit;
+mod large_bundle;
 mod properties;
 mod scan;
 mod shards;
