@@ -11,6 +11,7 @@ use base64::Engine as _;
 use modelseal::oms::constants::GATE_BUNDLE_BYTES;
 
 use crate::kit::{keygen, verify_args};
+use crate::trust::{TestCa, CODE_SIGNING};
 use crate::util::{assert_refused, bin, run_in, write};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -24,6 +25,11 @@ struct Large {
 
 impl Large {
     fn new(key_type: &str) -> Large {
+        Large::signed(key_type, |_, _| Vec::new())
+    }
+
+    /// As [`Large::new`], with more `sign` arguments made from the temp dir and the key.
+    fn signed(key_type: &str, more: impl Fn(&Path, &Path) -> Vec<String>) -> Large {
         let dir = tempfile::tempdir().unwrap();
         let deep: String = (0..11)
             .map(|i| format!("{}/", char::from(b'a' + i).to_string().repeat(250)))
@@ -36,11 +42,11 @@ impl Large {
             );
         }
         let (key, public) = keygen(dir.path(), "k", key_type);
-        run_in(
-            dir.path(),
-            ["sign", "m", "--key", key.to_str().unwrap(), "-o", "m.sig"],
-        )
-        .ok();
+        let mut args: Vec<String> = ["sign", "m", "--key", key.to_str().unwrap(), "-o", "m.sig"]
+            .map(String::from)
+            .to_vec();
+        args.extend(more(dir.path(), &key));
+        run_in(dir.path(), &args).ok();
         let size = std::fs::metadata(dir.path().join("m.sig")).unwrap().len();
         assert!(
             size > GATE_BUNDLE_BYTES && size < GATE_BUNDLE_BYTES + (2 << 20),
@@ -140,6 +146,57 @@ fn a_large_hostile_bundle_is_refused_with_the_full_paths_message() {
     assert!(
         run.stderr.contains("matches none of the trusted keys"),
         "{run:?}"
+    );
+}
+
+#[test]
+fn a_large_certificate_bundle_is_judged_by_its_chain_and_leaf() {
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(&ca_dir.path().join("ca"), "release");
+    let other = TestCa::new(&ca_dir.path().join("other"), "other");
+    let l = Large::signed("ecdsa-p256", |_, key| {
+        let leaf = ca.leaf(key, "release", CODE_SIGNING, 365);
+        vec![
+            "--certificate".into(),
+            leaf.to_str().unwrap().into(),
+            "--certificate-chain".into(),
+            ca.intermediate().to_str().unwrap().into(),
+        ]
+    });
+    let verify = |sig: &str, root: &Path| {
+        let args = [
+            "verify",
+            "m",
+            "--signature",
+            sig,
+            "--certificate-chain",
+            root.to_str().unwrap(),
+        ];
+        (args.map(String::from), run_in(l.path(), args))
+    };
+    let (_, run) = verify("m.sig", &ca.root());
+    run.ok();
+    assert!(run.stdout.contains("certificate CN=release"), "{run:?}");
+    let (args, run) = verify("m.sig", &other.root());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "m.sig: the signing certificate (CN=release) does not chain to a trusted root"
+        ),
+        "{args:?}: {run:?}"
+    );
+    let good = l.bundle();
+    let mut forged = payload(&good);
+    let at = forged.windows(8).position(|w| w == b"\"digest\"").unwrap() + 10;
+    forged[at] = if forged[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(l.path().join("forged.sig"), with_payload(&good, &forged)).unwrap();
+    let (args, run) = verify("forged.sig", &ca.root());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "forged.sig: the signature does not verify with the signing certificate's key (CN=release)"
+        ),
+        "{args:?}: {run:?}"
     );
 }
 
