@@ -65,7 +65,12 @@ pub fn message(e: &serde_json::Error) -> String {
 
 /// serde_json's words, with what an escape error means for I-JSON.
 fn syntax(e: serde_json::Error) -> JsonError {
-    let why = message(&e);
+    syntax_words(message(&e))
+}
+
+/// A syntax error in a parser's words (made one safe line), with what an escape error means
+/// for I-JSON. Shared with the streaming check of large bundles (src/oms/gate).
+pub(crate) fn syntax_words(why: String) -> JsonError {
     if why.contains("hex escape") {
         JsonError::Syntax(format!(
             "{why} (a \\u escape must be four hex digits, and never an unpaired surrogate)"
@@ -81,8 +86,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], max_values: usize) -> Result<T, 
     serde_json::from_slice(bytes).map_err(syntax)
 }
 
-/// Where the walk is (member names and array indices), for the message.
-enum Step {
+/// Where a walk is (member names and array indices), for the message.
+pub(crate) enum Step {
     Member(String),
     Index(usize),
 }
@@ -105,25 +110,30 @@ impl Walk {
     }
 
     fn at(&self) -> String {
-        let path = self.path.borrow();
-        if path.is_empty() {
-            return "the top-level object".into();
-        }
-        let mut s = String::from("`");
-        for (i, step) in path.iter().enumerate() {
-            match step {
-                Step::Member(m) => {
-                    if i > 0 {
-                        s.push('.');
-                    }
-                    s.push_str(&crate::escape::display_bytes(m.as_bytes()));
-                }
-                Step::Index(n) => s.push_str(&format!("[{n}]")),
-            }
-        }
-        s.push('`');
-        s
+        place(&self.path.borrow())
     }
+}
+
+/// Where a repeated member is, as [`JsonError::Repeated`] names it: `` `x[1].y` ``, or the
+/// top-level object.
+pub(crate) fn place(path: &[Step]) -> String {
+    if path.is_empty() {
+        return "the top-level object".into();
+    }
+    let mut s = String::from("`");
+    for (i, step) in path.iter().enumerate() {
+        match step {
+            Step::Member(m) => {
+                if i > 0 {
+                    s.push('.');
+                }
+                s.push_str(&crate::escape::display_bytes(m.as_bytes()));
+            }
+            Step::Index(n) => s.push_str(&format!("[{n}]")),
+        }
+    }
+    s.push('`');
+    s
 }
 
 /// One value of the document.

@@ -9,6 +9,7 @@ mod hash;
 mod hf;
 mod interop;
 mod kit;
+mod large_bundle;
 mod properties;
 mod readme;
 mod scan;

@@ -13,8 +13,11 @@ use modelseal::hash::digest::{Algorithm, Digest};
 use modelseal::keys::file::{read_key_text, read_trust_file};
 use modelseal::keys::{KeyError, PublicKey};
 use modelseal::model::Model;
-use modelseal::oms::bundle::read_bundle;
-use modelseal::oms::trust::{CertificateChain, IdentityRule, Sigstore, Trust, TrustedKeys};
+use modelseal::oms::bundle::{read_bundle, BundleError};
+use modelseal::oms::gate;
+use modelseal::oms::trust::{
+    AuthError, CertificateChain, IdentityRule, Sigstore, Trust, TrustedKeys,
+};
 use modelseal::progress::ProgressSink;
 use modelseal::vault::record::pinned_root;
 use modelseal::verify::{self, Bundle, Checkfile, Options, Pin, Report, Source};
@@ -317,16 +320,31 @@ pub(crate) fn key_files(dir: &Path) -> std::result::Result<Vec<PathBuf>, String>
 
 /// Load what `spec` names, and the pin (with a signature): keys and files are read, a Vault
 /// secret is fetched. Vault comes first of all, so an outage fails before any hashing.
+///
+/// A large bundle is screened before it is read whole (`oms::gate`): one it refuses is not read,
+/// and is reported as the full path reports it (the inner error), once the model is located.
 pub fn load(
     spec: &SourceSpec,
     pin: Option<&VaultRead>,
     conn: &VaultConnArgs,
     kv: &KvArgs,
-) -> Result<Source> {
-    Ok(match spec {
+) -> Result<std::result::Result<Source, verify::VerifyError>> {
+    Ok(Ok(match spec {
         SourceSpec::Signature { bundle, trust } => {
             let trust = trust.load()?;
-            let bytes = read_bundle(bundle)?;
+            let refused = match gate::screen(bundle, &trust) {
+                Ok(()) => None,
+                // A file that cannot be read is reported as reading it whole would report it.
+                Err(AuthError::Bundle(e @ BundleError::Read(_))) => return Err(e.into()),
+                Err(e) => Some(verify::VerifyError::Bundle {
+                    bundle: display_path(bundle),
+                    source: verify::BundleProblem::Auth(e),
+                }),
+            };
+            let bytes = match refused {
+                None => read_bundle(bundle)?,
+                Some(_) => Vec::new(),
+            };
             let pin = match pin {
                 Some(read) => {
                     let data = read_secret(conn, kv, read)?;
@@ -337,6 +355,9 @@ pub fn load(
                 }
                 None => None,
             };
+            if let Some(e) = refused {
+                return Ok(Err(e));
+            }
             Source::Bundle(Bundle {
                 bytes,
                 path: Some(bundle.clone()),
@@ -358,7 +379,7 @@ pub fn load(
                 None => Source::VaultRecord(data),
             }
         }
-    })
+    }))
 }
 
 fn read_secret(
@@ -418,7 +439,7 @@ pub fn run(
 ) -> Result<std::result::Result<Report, verify::VerifyError>> {
     let source = load(req.source, req.pin, req.conn, req.kv)?;
     let model = locate(req.model)?;
-    if matches!(source, Source::Digest(_)) && model.single.is_none() {
+    if matches!(source, Ok(Source::Digest(_))) && model.single.is_none() {
         let shown = display_path(req.model);
         return Err(Error::usage(format!(
             "--expect checks one file, and {shown} is a directory: verify a directory against \
@@ -427,5 +448,5 @@ pub fn run(
         )));
     }
     let opts = options(req.ignore_unlisted, req.ignore_paths, &model)?;
-    Ok(verify::verify_model(&model, &source, &opts, progress))
+    Ok(source.and_then(|source| verify::verify_model(&model, &source, &opts, progress)))
 }

@@ -19,6 +19,8 @@ pub enum BundleError {
     Read(SmallFileError),
     #[error("bundle is larger than the {limit}-byte limit")]
     TooLarge { limit: u64 },
+    #[error("bundle holds more than {limit} bytes outside its payload")]
+    LargeMaterial { limit: u64 },
     #[error("bundle starts with a byte-order mark; expected plain UTF-8 JSON")]
     Bom,
     #[error("bundle is not valid JSON of the expected shape: {0}")]
@@ -53,9 +55,9 @@ impl BundleError {
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            BundleError::Read(SmallFileError::TooLarge { .. }) | BundleError::TooLarge { .. } => {
-                "bundle-too-large"
-            }
+            BundleError::Read(SmallFileError::TooLarge { .. })
+            | BundleError::TooLarge { .. }
+            | BundleError::LargeMaterial { .. } => "bundle-too-large",
             BundleError::Read(_) => "bundle-unreadable",
             BundleError::OneReading(_) => "bundle-ambiguous",
             _ => "bundle-malformed",

@@ -40,6 +40,12 @@ pub const SINGLE_FILE_NAME: &str = ".";
 
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 256 << 20;
+/// A bundle file larger than this is screened in bounded memory before it is read whole
+/// (src/oms/gate): its I-JSON reading and its signature, over a payload it never holds.
+pub const GATE_BUNDLE_BYTES: u64 = 8 << 20;
+/// Most bytes a screened bundle may hold outside its payload (verification material,
+/// signatures, names): what the gate keeps of it, and reads as a whole.
+pub const GATE_MATERIAL_BYTES: u64 = 4 << 20;
 /// Most resources accepted in one statement.
 pub const MAX_RESOURCES: usize = 1_000_000;
 /// Longest resource name accepted, in bytes.

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod constants;
 pub mod dsse;
+pub mod gate;
 pub mod serialize;
 pub mod sign;
 pub mod statement;

@@ -33,10 +33,9 @@ use x509_cert::Certificate;
 
 use crate::escape::display_bytes;
 use crate::keys::{KeyType, PublicKey, Scheme};
-use crate::oms::bundle::Material;
-use crate::oms::dsse::pae_compat;
+use crate::oms::bundle::{CheckedBundle, Material};
 
-use super::{Envelope, Needs, Signer, TrustError, TrustPolicy};
+use super::{Envelope, Needs, Signed, Signer, TrustError, TrustPolicy};
 
 /// Why a certificate chain is not trusted.
 #[derive(Debug, thiserror::Error)]
@@ -246,19 +245,28 @@ pub fn leaf_public_key(der: &[u8]) -> Result<PublicKey, ChainError> {
 
 impl TrustPolicy for CertificateChain {
     fn verify(&self, envelope: &Envelope<'_>) -> Result<Signer, TrustError> {
-        let bundle = envelope.bundle;
+        self.judge(envelope.bundle, &Signed::whole(envelope))
+    }
+}
+
+impl CertificateChain {
+    /// The verdict of [`TrustPolicy::verify`], over the PAE whole or its digests.
+    pub(crate) fn judge(
+        &self,
+        bundle: &CheckedBundle,
+        message: &Signed<'_>,
+    ) -> Result<Signer, TrustError> {
         let Material::Certificates(certs) = &bundle.material else {
             return Err(TrustError::Needs(Needs::Keys));
         };
         let (key, mut signer) = self.check_leaf(&certs[0], &certs[1..])?;
-        if let Some(scheme) = key.verify(envelope.pae, &bundle.signature) {
+        if let Some(scheme) = message.verify(&key, &bundle.signature) {
             signer.scheme = scheme;
             return Ok(Signer::Certificate(signer));
         }
         // model_signing 0.2.0: its mis-encoded PAE, and SHA-256 whatever the curve (its
         // certificate verifier hard-coded the hash); its statements only.
-        let compat = pae_compat(&bundle.payload_type, envelope.payload);
-        if key.verify_ecdsa_sha256(&compat, &bundle.signature) {
+        if message.verify_compat_sha256(&key, &bundle.signature) {
             signer.scheme = Scheme::EcdsaLegacyPae;
             return Ok(Signer::Certificate(signer));
         }

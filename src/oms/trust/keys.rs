@@ -2,14 +2,13 @@
 
 use crate::escape::display_bytes;
 use crate::keys::{KeyType, PublicKey, Scheme};
-use crate::oms::bundle::{KeyMaterial, Material};
+use crate::oms::bundle::{CheckedBundle, KeyMaterial, Material};
 use crate::oms::constants::{
     KEY_DETAILS_ED25519, KEY_DETAILS_ED25519_PH, KEY_DETAILS_P256, KEY_DETAILS_P384,
     KEY_DETAILS_P521,
 };
-use crate::oms::dsse::pae_compat;
 
-use super::{Envelope, Signer, TrustError, TrustPolicy};
+use super::{Envelope, Signed, Signer, TrustError, TrustPolicy};
 
 /// Key mode: any one of these public keys may have signed. The bundle's key material (a
 /// `hint`, or an inline key of older bundles) only selects among them and must agree with the
@@ -40,7 +39,17 @@ fn details_match(details: &str, key_type: KeyType) -> bool {
 
 impl TrustPolicy for TrustedKeys {
     fn verify(&self, envelope: &Envelope<'_>) -> Result<Signer, TrustError> {
-        let bundle = envelope.bundle;
+        self.judge(envelope.bundle, &Signed::whole(envelope))
+    }
+}
+
+impl TrustedKeys {
+    /// The verdict of [`TrustPolicy::verify`], over the PAE whole or its digests.
+    pub(crate) fn judge(
+        &self,
+        bundle: &CheckedBundle,
+        message: &Signed<'_>,
+    ) -> Result<Signer, TrustError> {
         let Material::Key(material) = &bundle.material else {
             return Err(TrustError::Needs(super::Needs::CertificateChain));
         };
@@ -92,18 +101,17 @@ impl TrustPolicy for TrustedKeys {
             scheme,
         };
         if let Some((i, scheme)) = candidates.iter().find_map(|&i| {
-            trusted[i]
-                .verify(envelope.pae, &bundle.signature)
+            message
+                .verify(&trusted[i], &bundle.signature)
                 .map(|s| (i, s))
         }) {
             return Ok(signer(i, scheme));
         }
         // model_signing 0.2.0 signed a mis-encoded PAE with the curve's hash; its statements
         // only (checked once the statement is parsed).
-        let compat = pae_compat(&bundle.payload_type, envelope.payload);
         if let Some(i) = candidates.iter().copied().find(|&i| {
             trusted[i].key_type() != KeyType::Ed25519
-                && trusted[i].verify(&compat, &bundle.signature).is_some()
+                && message.verify_compat(&trusted[i], &bundle.signature)
         }) {
             return Ok(signer(i, Scheme::EcdsaLegacyPae));
         }

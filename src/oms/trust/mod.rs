@@ -23,10 +23,10 @@ pub use sigstore::{IdentityRule, Sigstore, SigstoreSigner, TrustedRootError};
 
 use crate::escape::display_bytes;
 use crate::exit::{Exit, HasExit};
-use crate::keys::{KeyType, Scheme};
+use crate::keys::{KeyType, PublicKey, Scheme};
 use crate::oms::bundle::{BundleError, CheckedBundle, Material};
 use crate::oms::constants::PAYLOAD_TYPE;
-use crate::oms::dsse::pae;
+use crate::oms::dsse::{pae, pae_compat, PaeDigests};
 use crate::oms::statement::{Format, Statement, StatementError};
 
 /// What a policy judges: the parsed bundle, the bundle's bytes as read (for policies that
@@ -38,6 +38,73 @@ pub struct Envelope<'a> {
     pub pae: &'a [u8],
     /// The signed payload: the tail of `pae`, held once.
     pub payload: &'a [u8],
+}
+
+/// The message a signature must cover, as key and certificate policies check it: the PAE
+/// held whole, or the digests a streaming pass computed of it (a bundle too large to hold,
+/// src/oms/gate). Both give the same verdicts.
+pub(crate) enum Signed<'a> {
+    Whole {
+        pae: &'a [u8],
+        payload_type: &'a str,
+        payload: &'a [u8],
+        /// model_signing 0.2.0's mis-encoded PAE, made when first asked for.
+        compat: std::cell::OnceCell<Vec<u8>>,
+    },
+    Digests(&'a PaeDigests),
+}
+
+impl<'a> Signed<'a> {
+    fn whole(envelope: &Envelope<'a>) -> Signed<'a> {
+        Signed::Whole {
+            pae: envelope.pae,
+            payload_type: &envelope.bundle.payload_type,
+            payload: envelope.payload,
+            compat: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn compat(&self) -> Option<&[u8]> {
+        match self {
+            Signed::Whole {
+                payload_type,
+                payload,
+                compat,
+                ..
+            } => Some(
+                compat
+                    .get_or_init(|| pae_compat(payload_type, payload))
+                    .as_slice(),
+            ),
+            Signed::Digests(_) => None,
+        }
+    }
+
+    /// [`PublicKey::verify`] over the PAE.
+    fn verify(&self, key: &PublicKey, signature: &[u8]) -> Option<Scheme> {
+        match self {
+            Signed::Whole { pae, .. } => key.verify(pae, signature),
+            Signed::Digests(d) => d.verify(key, signature),
+        }
+    }
+
+    /// [`PublicKey::verify`] over the mis-encoded PAE.
+    fn verify_compat(&self, key: &PublicKey, signature: &[u8]) -> bool {
+        match (self, self.compat()) {
+            (Signed::Digests(d), _) => d.verify_compat(key, signature),
+            (_, Some(compat)) => key.verify(compat, signature).is_some(),
+            (_, None) => false,
+        }
+    }
+
+    /// [`PublicKey::verify_ecdsa_sha256`] over the mis-encoded PAE.
+    fn verify_compat_sha256(&self, key: &PublicKey, signature: &[u8]) -> bool {
+        match (self, self.compat()) {
+            (Signed::Digests(d), _) => d.verify_compat_sha256(key, signature),
+            (_, Some(compat)) => key.verify_ecdsa_sha256(compat, signature),
+            (_, None) => false,
+        }
+    }
 }
 
 /// Who signed a bundle, as established by the policy that accepted it.
@@ -216,6 +283,44 @@ impl TrustPolicy for Trust {
                 None => Err(TrustError::Needs(Needs::CertificateChain)),
             },
         }
+    }
+}
+
+/// What the streaming gate (src/oms/gate) needs of the trust the user gave.
+impl Trust {
+    /// The keys that may have signed `bundle` under the policy its kind needs: the trusted keys,
+    /// or a certificate bundle's leaf key. Empty where the gate leaves the bundle to the full
+    /// path (Sigstore keyless, whose verifier reads the whole bundle), or where the verdict
+    /// does not depend on the signature.
+    pub(crate) fn signing_keys(&self, bundle: &CheckedBundle) -> Vec<PublicKey> {
+        match (&bundle.material, bundle.is_keyless()) {
+            (Material::Key(_), _) => self.keys.as_ref().map_or(Vec::new(), |k| k.keys().to_vec()),
+            (Material::Certificates(_), true) => Vec::new(),
+            (Material::Certificates(certs), false) => {
+                leaf_public_key(&certs[0]).map_or(Vec::new(), |k| vec![k])
+            }
+        }
+    }
+
+    /// The verdict [`TrustPolicy::verify`] gives, from the PAE's digests; `None` for a Sigstore
+    /// keyless bundle (left to the full path).
+    pub(crate) fn judge_digests(
+        &self,
+        bundle: &CheckedBundle,
+        digests: &PaeDigests,
+    ) -> Option<Result<Signer, TrustError>> {
+        let message = Signed::Digests(digests);
+        Some(match &bundle.material {
+            Material::Key(_) => match &self.keys {
+                Some(p) => p.judge(bundle, &message),
+                None => Err(TrustError::Needs(Needs::Keys)),
+            },
+            Material::Certificates(_) if bundle.is_keyless() => return None,
+            Material::Certificates(_) => match &self.chain {
+                Some(p) => p.judge(bundle, &message),
+                None => Err(TrustError::Needs(Needs::CertificateChain)),
+            },
+        })
     }
 }
 
