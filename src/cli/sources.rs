@@ -430,6 +430,25 @@ pub struct Request<'a> {
     pub kv: &'a KvArgs,
 }
 
+impl<'a> Request<'a> {
+    /// What a resolved configuration (verify's or the guard's) asks to verify.
+    pub fn of(
+        config: &'a super::guard::config::Config,
+        conn: &'a VaultConnArgs,
+        kv: &'a KvArgs,
+    ) -> Request<'a> {
+        Request {
+            model: &config.model,
+            source: &config.source,
+            pin: config.pin.as_ref(),
+            ignore_unlisted: config.ignore_unsigned_files,
+            ignore_paths: &config.ignore_paths,
+            conn,
+            kv,
+        }
+    }
+}
+
 /// Load the source, locate the model and run the library's one pipeline. The outer error is
 /// a problem before verification (exit 2, 3 or 4 mostly); the inner one stopped verification
 /// itself, for the caller to report (JSON, name lines) before it becomes an [`Error`].

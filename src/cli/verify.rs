@@ -57,15 +57,7 @@ pub fn run(args: VerifyArgs, global: &Global) -> Result<Exit> {
         client: args.shared.vault_client.clone(),
         allow_plain_http: config.allow_plain_http,
     };
-    let request = Request {
-        model: &config.model,
-        source: &config.source,
-        pin: config.pin.as_ref(),
-        ignore_unlisted: config.ignore_unsigned_files,
-        ignore_paths: &config.ignore_paths,
-        conn: &conn,
-        kv: &args.shared.kv,
-    };
+    let request = Request::of(&config, &conn, &args.shared.kv);
     let bar = LazyBar::new(global.progress, config.json || config.quiet)
         .heartbeat(display_path(&config.model));
     let result = sources::run(&request, &bar);

@@ -274,16 +274,21 @@ impl PublicKey {
     /// model_signing 0.2.0 signed (its hash was fixed, not the curve's). Only for the legacy
     /// statements of that release.
     pub fn verify_ecdsa_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_ecdsa_prehash(&Sha256::digest(message), signature)
+    }
+
+    /// Verify an ECDSA DER signature over a message given by its digest (`digest`, of the
+    /// hash the signer used); an Ed25519 key never verifies one.
+    pub fn verify_ecdsa_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        let digest = Sha256::digest(message);
         match self {
             PublicKey::Ed25519(_) => false,
             PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
+                .is_ok_and(|sig| k.verify_prehash(digest, &sig).is_ok()),
             PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
+                .is_ok_and(|sig| k.verify_prehash(digest, &sig).is_ok()),
             PublicKey::P521(k, _) => p521::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
+                .is_ok_and(|sig| k.verify_prehash(digest, &sig).is_ok()),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! DSSE: the pre-authentication encoding that signatures cover, whole or as the digests a
 //! streaming pass computes of it (a payload too large to hold: its length comes first).
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 use crate::keys::{PublicKey, Scheme};
@@ -283,18 +282,7 @@ fn ecdsa(key: &PublicKey, hashes: &Hashes, signature: &[u8], bits: Option<u16>) 
         (PublicKey::P384(_), None) => hashes.sha384.clone().map(|h| h.finalize().to_vec()),
         _ => hashes.sha512.clone().map(|h| h.finalize().to_vec()),
     };
-    let Some(digest) = digest else {
-        return false;
-    };
-    match key {
-        PublicKey::Ed25519(_) => false,
-        PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
-            .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
-        PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
-            .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
-        PublicKey::P521(k, _) => p521::ecdsa::Signature::from_der(signature)
-            .is_ok_and(|sig| k.verify_prehash(&digest, &sig).is_ok()),
-    }
+    digest.is_some_and(|digest| key.verify_ecdsa_prehash(&digest, signature))
 }
 
 #[cfg(test)]

@@ -176,15 +176,7 @@ fn guard(args: GuardArgs, global: &Global, interrupts: &Interrupts) -> Result<Ex
         allow_plain_http: config.allow_plain_http,
     };
 
-    let request = Request {
-        model: &config.model,
-        source: &config.source,
-        pin: config.pin.as_ref(),
-        ignore_unlisted: config.ignore_unsigned_files,
-        ignore_paths: &config.ignore_paths,
-        conn: &conn,
-        kv: &args.shared.kv,
-    };
+    let request = Request::of(&config, &conn, &args.shared.kv);
     let bar = LazyBar::new(global.progress, config.quiet || config.json)
         .heartbeat(display_path(&config.model));
     let result = super::on_pool(|| sources::run(&request, &bar));
