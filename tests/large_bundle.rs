@@ -2,7 +2,9 @@
 //! bounded memory before it is read whole. A hostile one (a signature that does not verify, a
 //! member repeated at its very end, an unpaired surrogate in its payload) is refused with exit 1
 //! and the full path's message, within 64 MiB of peak RSS; a legitimately large, correctly
-//! signed one still verifies.
+//! signed one still verifies. So for every reader of a bundle: `verify` in key, certificate
+//! and Sigstore keyless mode (the guard goes through the same source), `verify-blob` and
+//! `vault publish --signature`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,9 +12,9 @@ use std::process::{Command, Stdio};
 use base64::Engine as _;
 use modelseal::oms::constants::GATE_BUNDLE_BYTES;
 
-use crate::kit::{keygen, verify_args};
-use crate::trust::{TestCa, CODE_SIGNING};
-use crate::util::{assert_refused, bin, run_in, write};
+use crate::kit::{data, keygen, verify_args};
+use crate::trust::{golden, TestCa, CODE_SIGNING, IDENTITY, ISSUER};
+use crate::util::{assert_refused, bin, modelseal, run_in, write, Run};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -204,6 +206,11 @@ fn a_large_certificate_bundle_is_judged_by_its_chain_and_leaf() {
 /// them (its rusage of the child it forked: a child spawned from this large test process
 /// directly would carry the test's own high-water mark across its exec).
 fn peak_rss(dir: &Path, args: &[&str]) -> (u64, i32) {
+    peak_rss_env(dir, args, &[])
+}
+
+/// As [`peak_rss`], with `env` set.
+fn peak_rss_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (u64, i32) {
     let report = dir.join("time.txt");
     let status = Command::new("/usr/bin/time")
         .arg("-f")
@@ -214,6 +221,7 @@ fn peak_rss(dir: &Path, args: &[&str]) -> (u64, i32) {
         .args(args)
         .current_dir(dir)
         .env_clear()
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -282,4 +290,200 @@ fn refusing_a_100_mb_hostile_bundle_stays_within_64_mib() {
             kib / 1024
         );
     }
+}
+
+/// `statement` (JSON) with a `padding` member of `n` bytes first: still I-JSON naming the same
+/// subject, but no longer what was signed.
+fn padded(statement: &[u8], n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(statement.len() + n + 16);
+    out.extend_from_slice(b"{\"padding\":\"");
+    out.resize(out.len() + n, b'x');
+    out.extend_from_slice(b"\",");
+    out.extend_from_slice(&statement[1..]);
+    out
+}
+
+/// The reference's recorded keyless bundle (model_signing 1.1.0), its model, and `verify`'s
+/// arguments for a bundle at `sig`, with the identity and issuer that signed it.
+struct Keyless {
+    tmp: tempfile::TempDir,
+    args: Vec<String>,
+    bundle: String,
+}
+
+impl Keyless {
+    fn new() -> Keyless {
+        let (tmp, dir, args) = golden("v1.1.0", "sigstore");
+        let bundle = std::fs::read_to_string(dir.join("model.sig")).unwrap();
+        Keyless { tmp, args, bundle }
+    }
+
+    fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// The bundle with its statement padded by `n` bytes, written as `name` next to the model.
+    fn hostile(&self, name: &str, n: usize) -> PathBuf {
+        let text = with_payload(&self.bundle, &padded(&payload(&self.bundle), n));
+        let path = self.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn verify_args(&self, sig: &Path) -> Vec<String> {
+        let mut args = self.args.clone();
+        let at = args.iter().position(|a| a == "--signature").unwrap() + 1;
+        args[at] = sig.to_str().unwrap().to_string();
+        args.extend(["--identity", IDENTITY, "--issuer", ISSUER].map(String::from));
+        args
+    }
+}
+
+#[test]
+fn a_large_keyless_bundle_with_a_bad_signature_is_refused_as_the_full_path_refuses_it() {
+    let k = Keyless::new();
+    // One read whole (the full path) and one screened by the gate: the same refusal.
+    let small = k.hostile("small.sig", 1 << 20);
+    let large = k.hostile("large.sig", 9 << 20);
+    assert!(std::fs::metadata(&large).unwrap().len() > GATE_BUNDLE_BYTES);
+    let runs: Vec<Run> = [&small, &large]
+        .iter()
+        .map(|sig| run_in(k.path(), k.verify_args(sig)))
+        .collect();
+    for run in &runs {
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(
+            run.stderr.contains(
+                "Sigstore verification failed: invalid signature: DSSE signature verification \
+                 failed"
+            ),
+            "{run:#?}"
+        );
+    }
+    assert_eq!(
+        runs[0].stderr.replace("small.sig", "X"),
+        runs[1].stderr.replace("large.sig", "X")
+    );
+    // ~100 MB of it is refused within 64 MiB.
+    k.hostile("hostile.sig", 75_000_000);
+    let args = k.verify_args(&k.path().join("hostile.sig"));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (kib, code) = peak_rss(k.path(), &refs);
+    assert_eq!(code, 1);
+    assert!(
+        kib < 64 * 1024,
+        "refusing it peaked at {} MiB of RSS",
+        kib / 1024
+    );
+}
+
+#[test]
+fn verify_blob_refuses_a_100_mb_hostile_bundle_within_64_mib() {
+    let k = Keyless::new();
+    // A keyless DSSE bundle whose payload is no longer what was signed.
+    let dsse = k.hostile("dsse.sig", 75_000_000);
+    // A message signature bundle (no payload) inflated with whitespace: all of it material.
+    let happy = std::fs::read_to_string(data(
+        "sigstore/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json",
+    ))
+    .unwrap();
+    let message = k.path().join("message.sig");
+    std::fs::write(
+        &message,
+        format!("{{{}{}", " ".repeat(100_000_000), &happy.trim_start()[1..]),
+    )
+    .unwrap();
+    let artifact = data("sigstore/conformance/bundle-verify/a.txt");
+    let cases = [
+        (
+            &dsse,
+            ["--identity", IDENTITY, "--issuer", ISSUER],
+            "DSSE signature verification failed",
+        ),
+        (
+            &message,
+            [
+                "--identity",
+                "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/\
+                 .github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+                "--issuer",
+                "https://token.actions.githubusercontent.com",
+            ],
+            "bundle holds more than 4194304 bytes outside its payload",
+        ),
+    ];
+    for (bundle, trust, needle) in cases {
+        let mut args = vec![
+            "verify-blob",
+            artifact.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+        ];
+        args.extend(trust);
+        let run = run_in(k.path(), &args);
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(run.stderr.contains(needle), "{run:#?}");
+        let (kib, code) = peak_rss(k.path(), &args);
+        assert_eq!(code, 1);
+        assert!(
+            kib < 64 * 1024,
+            "{}: refusing it peaked at {} MiB of RSS",
+            bundle.display(),
+            kib / 1024
+        );
+    }
+}
+
+#[test]
+fn vault_publish_refuses_a_100_mb_hostile_signature_before_any_vault_call() {
+    let k = Keyless::new();
+    let sig = k.hostile("hostile.sig", 75_000_000);
+    let text = std::fs::read_to_string(&sig).unwrap();
+    // A member repeated at its very end: a second reading of the bundle.
+    std::fs::write(
+        &sig,
+        format!("{},\"mediaType\":\"x\"}}", &text[..text.len() - 1]),
+    )
+    .unwrap();
+    drop(text);
+    let model = k.args[1].clone();
+    let args = [
+        "vault",
+        "publish",
+        &model,
+        "--path",
+        "secret/m",
+        "--signature",
+        sig.to_str().unwrap(),
+    ];
+    // No Vault listens there: reaching it would fail with exit 3.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let env = [("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", "t")];
+    let run: Run = modelseal()
+        .current_dir(k.path())
+        .args(args)
+        .envs(env)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr.contains(
+            "hostile.sig: bundle is not I-JSON: member `mediaType` appears twice in the \
+             top-level object"
+        ),
+        "{run:#?}"
+    );
+    let (kib, code) = peak_rss_env(k.path(), &args, &env);
+    assert_eq!(code, 1);
+    assert!(
+        kib < 64 * 1024,
+        "refusing it peaked at {} MiB of RSS",
+        kib / 1024
+    );
 }

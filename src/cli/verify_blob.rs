@@ -9,6 +9,7 @@ use modelseal::escape::display_path;
 use modelseal::exit::Exit;
 use modelseal::keys::file::read_trust_file;
 use modelseal::oms::bundle::read_bundle;
+use modelseal::oms::gate;
 use modelseal::oms::trust::blob::{
     verify_blob, BlobArtifact, BlobContent, BlobError, BlobTrust, BlobVerified, ManagedKey,
 };
@@ -98,8 +99,16 @@ fn read_root(path: &Path) -> Result<String> {
 pub fn run(args: VerifyBlobArgs) -> Result<Exit> {
     let artifact = BlobArtifact::from_arg(&args.artifact)?;
     let trust = trust(&args)?;
-    let raw = read_bundle(&args.bundle)?;
     let name = artifact.describe();
+    // A large bundle is screened in bounded memory before it is read whole (oms::gate).
+    let keyless = match &trust {
+        BlobTrust::Sigstore(policy) => Some(&**policy),
+        _ => None,
+    };
+    if let Err(e) = gate::screen_sigstore(&args.bundle, keyless) {
+        return Err(refused(e, &name, &args.bundle, args.json));
+    }
+    let raw = read_bundle(&args.bundle)?;
     match verify_blob(&raw, &artifact, &trust) {
         Ok(verified) => {
             print(&name, &verified, args.json);

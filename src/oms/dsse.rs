@@ -261,6 +261,18 @@ impl PaeDigests {
         }
     }
 
+    /// The PAE's SHA-256, SHA-384 or SHA-512 (`bits`), where it was asked for (a key of that
+    /// hash was given): for verifiers that take a digest (Sigstore keyless, src/oms/trust).
+    pub fn pae_digest(&self, bits: u16) -> Option<Vec<u8>> {
+        let h = &self.pae;
+        match bits {
+            256 => h.sha256.clone().map(|d| d.finalize().to_vec()),
+            384 => h.sha384.clone().map(|d| d.finalize().to_vec()),
+            512 => h.sha512.clone().map(|d| d.finalize().to_vec()),
+            _ => None,
+        }
+    }
+
     /// [`PublicKey::verify`] (ECDSA, the curve's hash) over the mis-encoded PAE.
     pub fn verify_compat(&self, key: &PublicKey, signature: &[u8]) -> bool {
         ecdsa(key, &self.compat, signature, None)

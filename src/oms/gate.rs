@@ -15,15 +15,27 @@
 //! (the decoded payload's own I-JSON reading included, once its signature is known good).
 //!
 //! Key mode and certificate mode are judged here (certificate mode: the chain and the leaf's
-//! key, which need only the small verification material). A Sigstore keyless bundle is checked
-//! for its reading here, and its signature on the full path: sigstore-verify reads the whole
-//! bundle.
+//! key, which need only the small verification material). Of a Sigstore keyless bundle, what
+//! depends only on the Fulcio certificate and the PAE's digests is judged here: the DSSE
+//! signature under the certificate's key (ECDSA P-256 or P-384, with `sigstore-crypto`, as the
+//! full path checks it), then the identity and issuer rules; its chain, SCT and log entries on
+//! the full path (sigstore-verify reads the whole bundle). The full path checks those before the
+//! signature: a bundle wrong in both is refused here for its signature (exit 1 either way).
+//!
+//! [`screen_sigstore`] is the same screen for `verify-blob`'s bundles (any Sigstore bundle,
+//! v0.1 to v0.3, read by the Sigstore crates): the I-JSON reading and the material's bound for
+//! every one, and for a keyless DSSE bundle its signature, identity and issuer. A bundle with a
+//! message signature has no payload: all of it is material, so one over [`GATE_BUNDLE_BYTES`]
+//! is over [`GATE_MATERIAL_BYTES`] and refused (a message signature bundle is a few KiB: a
+//! certificate, a signature, log entries).
 //!
 //! Where the gate's words differ from the full path's: a syntax error is described in the
 //! streaming reader's words (same error, exit code and JSON code); a shape error names a line
 //! and column of the kept document, not the file; a bundle holding more than
 //! [`GATE_MATERIAL_BYTES`] outside its payload is refused ([`BundleError::LargeMaterial`]),
-//! which no signer writes.
+//! which no signer writes; a keyless bundle whose signature fails here is refused for it, where
+//! the full path would first have named another fault (its payload not I-JSON or naming no
+//! subject, its chain, SCT or log entries): the same exit code (1).
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -43,51 +55,17 @@ use crate::json::{place, syntax_words, JsonError, Step, MAX_DEPTH};
 use crate::oms::bundle::{BundleError, CheckedBundle};
 use crate::oms::constants::{GATE_BUNDLE_BYTES, GATE_MATERIAL_BYTES, MAX_BUNDLE_BYTES};
 use crate::oms::dsse::PaeStream;
-use crate::oms::trust::{AuthError, Trust};
+use crate::oms::trust::blob::BlobError;
+use crate::oms::trust::{leaf_public_key, AuthError, Sigstore, Trust};
 use crate::small_file::SmallFileError;
 
 /// Screen the bundle file at `path` under `trust` if it is over [`GATE_BUNDLE_BYTES`]:
 /// `Err` with the error the full path would give, where the gate can tell; `Ok` to go on to the
 /// full path (a small bundle, one whose size or kind the full path judges, or one that passed).
 pub fn screen(path: &Path, trust: &Trust) -> Result<(), AuthError> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => m.len(),
-        // Not a regular file, or not there: reading it says why.
-        _ => return Ok(()),
-    };
-    if size <= GATE_BUNDLE_BYTES || size > MAX_BUNDLE_BYTES {
+    let Some((bundle, facts)) = shape(path)? else {
         return Ok(());
-    }
-    let mut facts = Payload::default();
-    let kept = walk(path, &mut |text: &mut dyn Read| {
-        let (single, double) = (&mut facts.single, &mut facts.double);
-        let len = &mut facts.len;
-        facts.base64 = decode_base64(text, &mut |bytes| {
-            *len += bytes.len() as u64;
-            *single = *single || memchr::memchr(b'\'', bytes).is_some();
-            *double = *double || memchr::memchr(b'"', bytes).is_some();
-        })?;
-        Ok(())
-    })?;
-    let payload_error = BundleError::Base64 {
-        field: "dsseEnvelope.payload",
     };
-    let bundle = match CheckedBundle::parse(&kept) {
-        // The full path decodes the payload before the signature: its error comes first.
-        Err(BundleError::Base64 {
-            field: "dsseEnvelope.signatures[0].sig",
-        })
-        | Ok(_)
-            if !facts.base64 =>
-        {
-            return Err(payload_error.into())
-        }
-        Err(e) => return Err(e.into()),
-        Ok(b) => b,
-    };
-    if bundle.is_keyless() {
-        return Ok(());
-    }
     let keys = trust.signing_keys(&bundle);
     let mut pae = PaeStream::new(
         &bundle.payload_type,
@@ -99,9 +77,157 @@ pub fn screen(path: &Path, trust: &Trust) -> Result<(), AuthError> {
     walk(path, &mut |text: &mut dyn Read| {
         decode_base64(text, &mut |bytes| pae.update(bytes)).map(|_| ())
     })?;
-    match trust.judge_digests(&bundle, &pae.finish()) {
-        Some(Err(e)) => Err(e.into()),
-        Some(Ok(_)) | None => Ok(()),
+    Ok(trust.judge_digests(&bundle, &pae.finish())?)
+}
+
+/// Screen a Sigstore bundle file (any version, as `verify-blob` reads it) over
+/// [`GATE_BUNDLE_BYTES`]: its I-JSON reading and the bound on its material, and where
+/// `keyless` is given and the bundle is a keyless DSSE bundle, its signature, identity and
+/// issuer ([`Sigstore::judge_dsse_digests`]). `Err` with the error `verify-blob` gives; `Ok` to
+/// go on to the full path (which reads it whole and checks everything).
+pub fn screen_sigstore(path: &Path, keyless: Option<&Sigstore>) -> Result<(), BlobError> {
+    let size = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return Ok(()),
+    };
+    if size <= GATE_BUNDLE_BYTES || size > MAX_BUNDLE_BYTES {
+        return Ok(());
+    }
+    let (kept, facts) = match first_pass(path) {
+        Ok(k) => k,
+        // Reading it whole says why it cannot be read.
+        Err(BundleError::Read(_)) => return Ok(()),
+        // The Sigstore crates' parser reads it as json.rs does: `not I-JSON: …`.
+        Err(BundleError::OneReading(e)) => {
+            return Err(BlobError::Bundle(format!("not I-JSON: {e}")))
+        }
+        Err(BundleError::Json(e)) => return Err(BlobError::Bundle(format!("not I-JSON: {e}"))),
+        Err(e) => return Err(BlobError::Bundle(e.to_string())),
+    };
+    // A large payload must be standard base64 here, to be hashed as it streams by (the
+    // Sigstore crates also take URL-safe and unpadded base64, which no Sigstore client writes).
+    if !facts.base64 {
+        return Err(BlobError::Bundle(format!(
+            "its DSSE payload is over {GATE_BUNDLE_BYTES} bytes and not standard base64"
+        )));
+    }
+    let Some(policy) = keyless else {
+        return Ok(());
+    };
+    let Some(dsse) = KeylessDsse::read(&kept) else {
+        // Not a keyless DSSE bundle of one signature: the full path says what it is.
+        return Ok(());
+    };
+    let Ok(key) = leaf_public_key(&dsse.leaf) else {
+        return Ok(());
+    };
+    let mut pae = PaeStream::new(
+        &dsse.payload_type,
+        facts.len,
+        (facts.single, facts.double),
+        &[key],
+        &dsse.signature,
+    );
+    match walk(path, &mut |text: &mut dyn Read| {
+        decode_base64(text, &mut |bytes| pae.update(bytes)).map(|_| ())
+    }) {
+        Ok(_) => {}
+        Err(BundleError::Read(_)) => return Ok(()),
+        Err(e) => return Err(BlobError::Bundle(e.to_string())),
+    }
+    Ok(policy.judge_dsse_digests(&dsse.leaf, &dsse.signature, &pae.finish())?)
+}
+
+/// What the gate needs of a keyless DSSE bundle's kept material, read as the Sigstore crates
+/// read it (v0.1 to v0.3: a `certificate`, or an `x509CertificateChain` whose first member is
+/// the leaf).
+struct KeylessDsse {
+    leaf: Vec<u8>,
+    signature: Vec<u8>,
+    payload_type: String,
+}
+
+impl KeylessDsse {
+    fn read(kept: &[u8]) -> Option<KeylessDsse> {
+        let v: serde_json::Value = serde_json::from_slice(kept).ok()?;
+        let material = v.get("verificationMaterial")?;
+        let logged = material
+            .get("tlogEntries")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|e| !e.is_empty());
+        if !logged {
+            return None;
+        }
+        let leaf = material
+            .pointer("/certificate/rawBytes")
+            .or_else(|| material.pointer("/x509CertificateChain/certificates/0/rawBytes"))
+            .and_then(serde_json::Value::as_str)?;
+        let env = v.get("dsseEnvelope")?;
+        let [signature] = env.get("signatures")?.as_array()?.as_slice() else {
+            return None;
+        };
+        let signature = signature.get("sig")?.as_str()?;
+        let payload_type = env.get("payloadType")?.as_str()?.to_string();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Some(KeylessDsse {
+            leaf: b64.decode(leaf).ok()?,
+            signature: b64.decode(signature).ok()?,
+            payload_type,
+        })
+    }
+}
+
+/// The first pass: the kept material, and what it learned of the payload.
+fn first_pass(path: &Path) -> Result<(Vec<u8>, Payload), BundleError> {
+    let mut facts = Payload::default();
+    let kept = walk(path, &mut |text: &mut dyn Read| {
+        let (single, double) = (&mut facts.single, &mut facts.double);
+        let len = &mut facts.len;
+        facts.base64 = decode_base64(text, &mut |bytes| {
+            *len += bytes.len() as u64;
+            *single = *single || memchr::memchr(b'\'', bytes).is_some();
+            *double = *double || memchr::memchr(b'"', bytes).is_some();
+        })?;
+        Ok(())
+    })?;
+    Ok((kept, facts))
+}
+
+/// Screen the OMS bundle file at `path` for its reading and shape only, where no trust is given
+/// to judge its signature (`vault publish --signature` reads its statement): `Err` with the
+/// error [`CheckedBundle::parse`] would give, where the gate can tell; `Ok` to read it whole.
+pub fn screen_shape(path: &Path) -> Result<(), BundleError> {
+    shape(path).map(|_| ())
+}
+
+/// The first pass over a bundle file over [`GATE_BUNDLE_BYTES`], and the shape of what it kept;
+/// `None` for a file the gate leaves to the full path (small, over the size limit, not a
+/// regular file).
+fn shape(path: &Path) -> Result<Option<(CheckedBundle, Payload)>, BundleError> {
+    let size = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.len(),
+        // Not a regular file, or not there: reading it says why.
+        _ => return Ok(None),
+    };
+    if size <= GATE_BUNDLE_BYTES || size > MAX_BUNDLE_BYTES {
+        return Ok(None);
+    }
+    let (kept, facts) = first_pass(path)?;
+    let payload_error = BundleError::Base64 {
+        field: "dsseEnvelope.payload",
+    };
+    match CheckedBundle::parse(&kept) {
+        // The full path decodes the payload before the signature: its error comes first.
+        Err(BundleError::Base64 {
+            field: "dsseEnvelope.signatures[0].sig",
+        })
+        | Ok(_)
+            if !facts.base64 =>
+        {
+            Err(payload_error)
+        }
+        Err(e) => Err(e),
+        Ok(b) => Ok(Some((b, facts))),
     }
 }
 

@@ -320,6 +320,13 @@ fn publish(args: PublishArgs) -> Result<Exit> {
 fn read_statement(sig: &Path) -> Result<Statement> {
     use modelseal::oms::bundle::{read_bundle, CheckedBundle};
     let bad = |why: String| Error::failed(format!("{}: {why}", display_path(sig)));
+    // A large bundle is screened in bounded memory before it is read whole (oms::gate): its
+    // reading and shape; no trust is given here to judge its signature. A file that cannot be
+    // read is reported as reading it whole reports it.
+    match modelseal::oms::gate::screen_shape(sig) {
+        Ok(()) | Err(modelseal::oms::bundle::BundleError::Read(_)) => {}
+        Err(e) => return Err(bad(e.to_string())),
+    }
     let bytes = read_bundle(sig)?;
     let bundle = CheckedBundle::parse(&bytes).map_err(|e| bad(e.to_string()))?;
     Statement::parse(&bundle.payload).map_err(|e| bad(e.to_string()))

@@ -289,38 +289,43 @@ impl TrustPolicy for Trust {
 /// What the streaming gate (src/oms/gate) needs of the trust the user gave.
 impl Trust {
     /// The keys that may have signed `bundle` under the policy its kind needs: the trusted keys,
-    /// or a certificate bundle's leaf key. Empty where the gate leaves the bundle to the full
-    /// path (Sigstore keyless, whose verifier reads the whole bundle), or where the verdict
-    /// does not depend on the signature.
+    /// or a certificate bundle's leaf key (keyless too, when an identity was given). Empty
+    /// where the verdict does not depend on the signature, or the gate cannot judge it (a leaf
+    /// key of a type modelseal does not sign with: left to the full path).
     pub(crate) fn signing_keys(&self, bundle: &CheckedBundle) -> Vec<PublicKey> {
         match (&bundle.material, bundle.is_keyless()) {
             (Material::Key(_), _) => self.keys.as_ref().map_or(Vec::new(), |k| k.keys().to_vec()),
-            (Material::Certificates(_), true) => Vec::new(),
-            (Material::Certificates(certs), false) => {
+            (Material::Certificates(_), true) if self.sigstore.is_none() => Vec::new(),
+            (Material::Certificates(certs), _) => {
                 leaf_public_key(&certs[0]).map_or(Vec::new(), |k| vec![k])
             }
         }
     }
 
-    /// The verdict [`TrustPolicy::verify`] gives, from the PAE's digests; `None` for a Sigstore
-    /// keyless bundle (left to the full path).
+    /// The verdict [`TrustPolicy::verify`] gives, from the PAE's digests: `Err` where it
+    /// refuses. For a Sigstore keyless bundle, only what depends on the leaf certificate and the
+    /// signature ([`Sigstore::judge_dsse_digests`]): `Ok` there leaves the log, SCT and chain
+    /// to the full path.
     pub(crate) fn judge_digests(
         &self,
         bundle: &CheckedBundle,
         digests: &PaeDigests,
-    ) -> Option<Result<Signer, TrustError>> {
+    ) -> Result<(), TrustError> {
         let message = Signed::Digests(digests);
-        Some(match &bundle.material {
+        match &bundle.material {
             Material::Key(_) => match &self.keys {
-                Some(p) => p.judge(bundle, &message),
+                Some(p) => p.judge(bundle, &message).map(|_| ()),
                 None => Err(TrustError::Needs(Needs::Keys)),
             },
-            Material::Certificates(_) if bundle.is_keyless() => return None,
+            Material::Certificates(certs) if bundle.is_keyless() => match &self.sigstore {
+                Some(p) => p.judge_dsse_digests(&certs[0], &bundle.signature, digests),
+                None => Err(TrustError::Needs(Needs::Identity)),
+            },
             Material::Certificates(_) => match &self.chain {
-                Some(p) => p.judge(bundle, &message),
+                Some(p) => p.judge(bundle, &message).map(|_| ()),
                 None => Err(TrustError::Needs(Needs::CertificateChain)),
             },
-        })
+        }
     }
 }
 

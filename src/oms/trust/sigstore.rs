@@ -12,8 +12,11 @@
 use std::fmt;
 
 use const_oid::ObjectIdentifier;
+use sigstore_crypto::KeyAlgorithm;
 use sigstore_trust_root::TrustedRoot;
-use sigstore_types::{Artifact, Bundle, Sha256Hash, SignatureContent};
+use sigstore_types::{
+    Artifact, Bundle, DerCertificate, Sha256Hash, SignatureBytes, SignatureContent,
+};
 use sigstore_verify::{VerificationPolicy, Verifier};
 use x509_cert::der::asn1::Utf8StringRef;
 use x509_cert::der::Decode as _;
@@ -21,6 +24,7 @@ use x509_cert::Certificate;
 
 use crate::escape::display_bytes;
 use crate::oms::bundle::Material;
+use crate::oms::dsse::PaeDigests;
 
 use super::certificate::rfc3339;
 use super::{Envelope, Needs, Signer, TrustError, TrustPolicy};
@@ -216,28 +220,7 @@ impl Sigstore {
         let policy = VerificationPolicy::any_identity();
         let result =
             verify(&self.verifier, &bundle, &policy).map_err(|e| TrustError::Sigstore(safe(e)))?;
-        let identity = result
-            .identity()
-            .map(|san| san.as_str().to_string())
-            .ok_or_else(|| TrustError::Sigstore("the certificate names no identity".into()))?;
-        if !self.identity.accepts(&identity) {
-            return Err(TrustError::Identity {
-                found: display_bytes(identity.as_bytes()),
-                wanted: self.identity.to_string(),
-            });
-        }
-        let issuers = oidc_issuers(leaf.as_bytes())?;
-        if issuers.is_empty() {
-            return Err(TrustError::Sigstore(
-                "the certificate names no OIDC issuer".into(),
-            ));
-        }
-        if let Some(other) = issuers.iter().find(|i| **i != self.issuer) {
-            return Err(TrustError::Issuer {
-                found: display_bytes(other.as_bytes()),
-                wanted: display_bytes(self.issuer.as_bytes()),
-            });
-        }
+        let identity = self.accepts(result.identity().map(|san| san.as_str()), leaf.as_bytes())?;
         Ok(SigstoreSigner {
             identity: display_bytes(identity.as_bytes()),
             issuer: display_bytes(self.issuer.as_bytes()),
@@ -249,6 +232,77 @@ impl Sigstore {
             integrated_time: result.integrated_time().map(|t| t.as_second()),
             timestamps: result.verified_timestamps().len(),
         })
+    }
+
+    /// The identity and issuer rules, for the certificate `leaf` (DER) naming `identity`:
+    /// the identity, where both are accepted.
+    fn accepts(&self, identity: Option<&str>, leaf: &[u8]) -> Result<String, TrustError> {
+        let identity = identity
+            .map(str::to_string)
+            .ok_or_else(|| TrustError::Sigstore("the certificate names no identity".into()))?;
+        if !self.identity.accepts(&identity) {
+            return Err(TrustError::Identity {
+                found: display_bytes(identity.as_bytes()),
+                wanted: self.identity.to_string(),
+            });
+        }
+        let issuers = oidc_issuers(leaf)?;
+        if issuers.is_empty() {
+            return Err(TrustError::Sigstore(
+                "the certificate names no OIDC issuer".into(),
+            ));
+        }
+        if let Some(other) = issuers.iter().find(|i| **i != self.issuer) {
+            return Err(TrustError::Issuer {
+                found: display_bytes(other.as_bytes()),
+                wanted: display_bytes(self.issuer.as_bytes()),
+            });
+        }
+        Ok(identity)
+    }
+
+    /// What of the full path ([`Sigstore::verify_bundle`]) depends only on the signing
+    /// certificate `leaf` (DER) and the digests of a DSSE envelope's PAE, for the streaming gate
+    /// (src/oms/gate): the envelope's `signature` under the certificate's key, with
+    /// `sigstore-crypto` and the scheme `sigstore-verify` uses (the key's default: ECDSA P-256
+    /// with SHA-256, P-384 with SHA-384, over the PAE's digest, which is the same verdict as over
+    /// the PAE), then the identity and issuer rules. An error is the one the full path gives
+    /// when that is the first thing wrong (its chain, SCT and log checks come first there);
+    /// `Ok` where these pass or cannot be judged from digests (an Ed25519, RSA or ML-DSA key,
+    /// a certificate the crates cannot read): the full path judges those.
+    pub(crate) fn judge_dsse_digests(
+        &self,
+        leaf: &[u8],
+        signature: &[u8],
+        digests: &PaeDigests,
+    ) -> Result<(), TrustError> {
+        let Ok(info) = sigstore_crypto::parse_certificate_info(&DerCertificate::from_bytes(leaf))
+        else {
+            return Ok(());
+        };
+        let bits = match info.key_algorithm {
+            KeyAlgorithm::EcdsaP256 => 256,
+            KeyAlgorithm::EcdsaP384 => 384,
+            _ => return Ok(()),
+        };
+        let scheme = info.key_algorithm.default_signing_scheme();
+        let Some(digest) = digests.pae_digest(bits) else {
+            return Ok(());
+        };
+        sigstore_crypto::verify_signature_prehashed(
+            &info.public_key,
+            &digest,
+            &SignatureBytes::from_bytes(signature),
+            scheme,
+        )
+        .map_err(|e| {
+            // sigstore-verify's words for a DSSE signature that does not verify.
+            TrustError::Sigstore(safe(sigstore_verify::Error::SignatureInvalid(format!(
+                "DSSE signature verification failed: {e}"
+            ))))
+        })?;
+        self.accepts(info.identity.as_ref().map(|san| san.as_str()), leaf)
+            .map(|_| ())
     }
 }
 
@@ -303,6 +357,64 @@ impl TrustPolicy for Sigstore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oms::bundle::CheckedBundle;
+    use crate::oms::dsse::PaeStream;
+
+    /// The gate's verdicts from digests, on the reference's recorded keyless bundle: its own
+    /// payload passes; another payload fails its signature; another identity or issuer is
+    /// refused with the full path's errors.
+    #[test]
+    fn a_keyless_signature_and_identity_judged_from_digests() {
+        let raw = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/model_signing-golden/v1.1.0-sigstore/model.sig"
+        ))
+        .unwrap();
+        let bundle = CheckedBundle::parse(&raw).unwrap();
+        let Material::Certificates(certs) = &bundle.material else {
+            panic!("a keyless bundle");
+        };
+        let leaf = &certs[0];
+        let digests = |payload: &[u8]| {
+            let key = super::super::leaf_public_key(leaf).unwrap();
+            let quotes = (payload.contains(&b'\''), payload.contains(&b'"'));
+            let mut s = PaeStream::new(
+                &bundle.payload_type,
+                payload.len() as u64,
+                quotes,
+                &[key],
+                &bundle.signature,
+            );
+            s.update(payload);
+            s.finish()
+        };
+        let issuer = "https://sigstore.verify.ibm.com/oauth2";
+        let policy = |id: &str, issuer: &str| {
+            Sigstore::production(IdentityRule::Exact(id.into()), issuer.into())
+        };
+        let good = policy("stefanb@us.ibm.com", issuer);
+        let own = digests(&bundle.payload);
+        good.judge_dsse_digests(leaf, &bundle.signature, &own)
+            .unwrap();
+        let mut other = bundle.payload.clone();
+        other.push(b' ');
+        let e = good
+            .judge_dsse_digests(leaf, &bundle.signature, &digests(&other))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("invalid signature: DSSE signature verification failed"),
+            "{e}"
+        );
+        let e = policy("someone@us.ibm.com", issuer)
+            .judge_dsse_digests(leaf, &bundle.signature, &own)
+            .unwrap_err();
+        assert!(matches!(e, TrustError::Identity { .. }), "{e}");
+        let e = policy("stefanb@us.ibm.com", "https://accounts.google.com")
+            .judge_dsse_digests(leaf, &bundle.signature, &own)
+            .unwrap_err();
+        assert!(matches!(e, TrustError::Issuer { .. }), "{e}");
+    }
 
     // Found by the `sigstore_bundle` fuzz target: the crates quote a bad media type as it is.
     #[test]
