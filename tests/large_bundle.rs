@@ -487,3 +487,67 @@ fn vault_publish_refuses_a_100_mb_hostile_signature_before_any_vault_call() {
         kib / 1024
     );
 }
+
+/// `verify-blob` with a managed key or certificate chains: a ~100 MB DSSE bundle whose payload
+/// is no longer what was signed is refused for its signature (the chain checked first, as the
+/// full path does) within 64 MiB of peak RSS, never read whole.
+#[test]
+fn verify_blob_with_a_key_or_a_chain_refuses_a_100_mb_hostile_bundle_within_64_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join("m"), "w.bin", "weights\n");
+    let ca = TestCa::new(&root.join("ca"), "release");
+    let (key, public) = keygen(root, "k", "ecdsa-p256");
+    let leaf = ca.leaf(&key, "release", CODE_SIGNING, 365);
+    let k = key.to_str().unwrap();
+    run_in(root, ["sign", "m", "--key", k, "-o", "key.sig"]).ok();
+    run_in(
+        root,
+        [
+            "sign",
+            "m",
+            "--key",
+            k,
+            "--certificate",
+            leaf.to_str().unwrap(),
+            "--certificate-chain",
+            ca.intermediate().to_str().unwrap(),
+            "-o",
+            "cert.sig",
+        ],
+    )
+    .ok();
+    let public = public.to_str().unwrap().to_string();
+    let ca_root = ca.root().to_str().unwrap().to_string();
+    let cases = [
+        (
+            "key.sig",
+            ["--key", public.as_str()],
+            "DSSE signature verification failed: it does not verify with the trusted key",
+        ),
+        (
+            "cert.sig",
+            ["--certificate-chain", ca_root.as_str()],
+            "the signature does not verify with the signing certificate's key (CN=release)",
+        ),
+    ];
+    let artifact = format!("sha256:{}", "ab".repeat(32));
+    for (name, trust, needle) in cases {
+        let good = std::fs::read_to_string(root.join(name)).unwrap();
+        let hostile = with_payload(&good, &padded(&payload(&good), 75_000_000));
+        let file = format!("hostile-{name}");
+        std::fs::write(root.join(&file), hostile).unwrap();
+        let mut args = vec!["verify-blob", artifact.as_str(), "--bundle", file.as_str()];
+        args.extend(trust);
+        let run = run_in(root, &args);
+        assert_eq!(run.code, 1, "{run:#?}");
+        assert!(run.stderr.contains(needle), "{name}: {run:#?}");
+        let (kib, code) = peak_rss(root, &args);
+        assert_eq!(code, 1);
+        assert!(
+            kib < 64 * 1024,
+            "{name}: refusing it peaked at {} MiB of RSS",
+            kib / 1024
+        );
+    }
+}

@@ -101,11 +101,7 @@ pub fn run(args: VerifyBlobArgs) -> Result<Exit> {
     let trust = trust(&args)?;
     let name = artifact.describe();
     // A large bundle is screened in bounded memory before it is read whole (oms::gate).
-    let keyless = match &trust {
-        BlobTrust::Sigstore(policy) => Some(&**policy),
-        _ => None,
-    };
-    if let Err(e) = gate::screen_sigstore(&args.bundle, keyless) {
+    if let Err(e) = gate::screen_sigstore(&args.bundle, &trust) {
         return Err(refused(e, &name, &args.bundle, args.json));
     }
     let raw = read_bundle(&args.bundle)?;

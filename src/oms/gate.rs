@@ -24,7 +24,8 @@
 //!
 //! [`screen_sigstore`] is the same screen for `verify-blob`'s bundles (any Sigstore bundle,
 //! v0.1 to v0.3, read by the Sigstore crates): the I-JSON reading and the material's bound for
-//! every one, and for a keyless DSSE bundle its signature, identity and issuer. A bundle with a
+//! every one, and for a DSSE bundle its signature under the trust given (a managed key; the
+//! leaf's chain and key; a keyless bundle's Fulcio key, then its identity and issuer). A bundle with a
 //! message signature has no payload: all of it is material, so one over [`GATE_BUNDLE_BYTES`]
 //! is over [`GATE_MATERIAL_BYTES`] and refused (a message signature bundle is a few KiB: a
 //! certificate, a signature, log entries).
@@ -55,8 +56,10 @@ use crate::json::{place, syntax_words, JsonError, Step, MAX_DEPTH};
 use crate::oms::bundle::{BundleError, CheckedBundle};
 use crate::oms::constants::{GATE_BUNDLE_BYTES, GATE_MATERIAL_BYTES, MAX_BUNDLE_BYTES};
 use crate::oms::dsse::PaeStream;
-use crate::oms::trust::blob::BlobError;
-use crate::oms::trust::{leaf_public_key, AuthError, Sigstore, Trust};
+use crate::oms::trust::blob::{BlobError, BlobTrust};
+use crate::oms::trust::{
+    dsse_signature_invalid, leaf_public_key, AuthError, ChainError, Trust, TrustError,
+};
 use crate::small_file::SmallFileError;
 
 /// Screen the bundle file at `path` under `trust` if it is over [`GATE_BUNDLE_BYTES`]:
@@ -81,11 +84,13 @@ pub fn screen(path: &Path, trust: &Trust) -> Result<(), AuthError> {
 }
 
 /// Screen a Sigstore bundle file (any version, as `verify-blob` reads it) over
-/// [`GATE_BUNDLE_BYTES`]: its I-JSON reading and the bound on its material, and where
-/// `keyless` is given and the bundle is a keyless DSSE bundle, its signature, identity and
-/// issuer ([`Sigstore::judge_dsse_digests`]). `Err` with the error `verify-blob` gives; `Ok` to
-/// go on to the full path (which reads it whole and checks everything).
-pub fn screen_sigstore(path: &Path, keyless: Option<&Sigstore>) -> Result<(), BlobError> {
+/// [`GATE_BUNDLE_BYTES`]: its I-JSON reading and the bound on its material, and for a DSSE
+/// bundle of one signature its signature under `trust`: with a managed key, that key; with
+/// certificate chains, the leaf's chain and usage ([`CertificateChain::check_leaf`]) and its
+/// key; keyless, the Fulcio certificate's key, then the identity and issuer
+/// ([`Sigstore::judge_dsse_digests`]). `Err` with the error `verify-blob` gives; `Ok` to go on
+/// to the full path (which reads it whole and checks everything).
+pub fn screen_sigstore(path: &Path, trust: &BlobTrust) -> Result<(), BlobError> {
     let size = match std::fs::metadata(path) {
         Ok(m) if m.is_file() => m.len(),
         _ => return Ok(()),
@@ -111,21 +116,30 @@ pub fn screen_sigstore(path: &Path, keyless: Option<&Sigstore>) -> Result<(), Bl
             "its DSSE payload is over {GATE_BUNDLE_BYTES} bytes and not standard base64"
         )));
     }
-    let Some(policy) = keyless else {
+    let Some(dsse) = DsseMaterial::read(&kept) else {
+        // Not a DSSE bundle of one signature: the full path says what it is.
         return Ok(());
     };
-    let Some(dsse) = KeylessDsse::read(&kept) else {
-        // Not a keyless DSSE bundle of one signature: the full path says what it is.
-        return Ok(());
-    };
-    let Ok(key) = leaf_public_key(&dsse.leaf) else {
-        return Ok(());
+    // The key the signature must verify with, as the full path finds it.
+    let key = match (trust, &dsse.leaf) {
+        (BlobTrust::Key(managed), _) => managed.key().clone(),
+        (BlobTrust::Chain(chain), Some(leaf)) => {
+            chain
+                .check_leaf(leaf, &dsse.more)
+                .map_err(TrustError::from)?
+                .0
+        }
+        (BlobTrust::Sigstore(_), Some(leaf)) if dsse.logged => match leaf_public_key(leaf) {
+            Ok(key) => key,
+            Err(_) => return Ok(()),
+        },
+        _ => return Ok(()),
     };
     let mut pae = PaeStream::new(
         &dsse.payload_type,
         facts.len,
         (facts.single, facts.double),
-        &[key],
+        std::slice::from_ref(&key),
         &dsse.signature,
     );
     match walk(path, &mut |text: &mut dyn Read| {
@@ -135,42 +149,84 @@ pub fn screen_sigstore(path: &Path, keyless: Option<&Sigstore>) -> Result<(), Bl
         Err(BundleError::Read(_)) => return Ok(()),
         Err(e) => return Err(BlobError::Bundle(e.to_string())),
     }
-    Ok(policy.judge_dsse_digests(&dsse.leaf, &dsse.signature, &pae.finish())?)
+    let digests = pae.finish();
+    match (trust, &dsse.leaf) {
+        (BlobTrust::Sigstore(policy), Some(leaf)) => {
+            Ok(policy.judge_dsse_digests(leaf, &dsse.signature, &digests)?)
+        }
+        (BlobTrust::Chain(_), Some(leaf)) => match digests.verify(&key, &dsse.signature) {
+            Some(_) => Ok(()),
+            None => {
+                let subject = chain_subject(leaf);
+                Err(TrustError::from(ChainError::Signature(subject)).into())
+            }
+        },
+        _ => match digests.verify(&key, &dsse.signature) {
+            Some(_) => Ok(()),
+            None => Err(dsse_signature_invalid("it does not verify with the trusted key").into()),
+        },
+    }
 }
 
-/// What the gate needs of a keyless DSSE bundle's kept material, read as the Sigstore crates
-/// read it (v0.1 to v0.3: a `certificate`, or an `x509CertificateChain` whose first member is
-/// the leaf).
-struct KeylessDsse {
-    leaf: Vec<u8>,
+/// The subject of a certificate the chain check accepted, as the full path names it.
+fn chain_subject(leaf: &[u8]) -> String {
+    use x509_cert::der::Decode as _;
+    x509_cert::Certificate::from_der(leaf).map_or_else(
+        |_| "the signing certificate".into(),
+        |c| crate::escape::display_bytes(c.tbs_certificate.subject.to_string().as_bytes()),
+    )
+}
+
+/// What the gate needs of a DSSE bundle's kept material, read as the Sigstore crates read it
+/// (v0.1 to v0.3): the leaf certificate (a `certificate`, or the first of an
+/// `x509CertificateChain`, the rest its intermediates), whether it has log entries, and the
+/// envelope's one signature and payload type.
+struct DsseMaterial {
+    leaf: Option<Vec<u8>>,
+    more: Vec<Vec<u8>>,
+    logged: bool,
     signature: Vec<u8>,
     payload_type: String,
 }
 
-impl KeylessDsse {
-    fn read(kept: &[u8]) -> Option<KeylessDsse> {
+impl DsseMaterial {
+    fn read(kept: &[u8]) -> Option<DsseMaterial> {
         let v: serde_json::Value = serde_json::from_slice(kept).ok()?;
         let material = v.get("verificationMaterial")?;
         let logged = material
             .get("tlogEntries")
             .and_then(serde_json::Value::as_array)
             .is_some_and(|e| !e.is_empty());
-        if !logged {
-            return None;
-        }
-        let leaf = material
-            .pointer("/certificate/rawBytes")
-            .or_else(|| material.pointer("/x509CertificateChain/certificates/0/rawBytes"))
-            .and_then(serde_json::Value::as_str)?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let raw = |c: &serde_json::Value| -> Option<Vec<u8>> {
+            b64.decode(c.get("rawBytes")?.as_str()?).ok()
+        };
+        let (leaf, more) = match material.get("certificate") {
+            Some(c) => (Some(raw(c)?), Vec::new()),
+            None => match material
+                .pointer("/x509CertificateChain/certificates")
+                .and_then(serde_json::Value::as_array)
+            {
+                Some(all) => {
+                    let (first, rest) = all.split_first()?;
+                    (
+                        Some(raw(first)?),
+                        rest.iter().map(raw).collect::<Option<_>>()?,
+                    )
+                }
+                None => (None, Vec::new()),
+            },
+        };
         let env = v.get("dsseEnvelope")?;
         let [signature] = env.get("signatures")?.as_array()?.as_slice() else {
             return None;
         };
         let signature = signature.get("sig")?.as_str()?;
         let payload_type = env.get("payloadType")?.as_str()?.to_string();
-        let b64 = base64::engine::general_purpose::STANDARD;
-        Some(KeylessDsse {
-            leaf: b64.decode(leaf).ok()?,
+        Some(DsseMaterial {
+            leaf,
+            more,
+            logged,
             signature: b64.decode(signature).ok()?,
             payload_type,
         })

@@ -19,6 +19,7 @@ use std::fmt;
 pub(crate) use certificate::pem_certificates;
 pub use certificate::{leaf_public_key, rfc3339, CertificateChain, CertificateSigner, ChainError};
 pub use keys::TrustedKeys;
+pub(crate) use sigstore::dsse_signature_invalid;
 pub use sigstore::{IdentityRule, Sigstore, SigstoreSigner, TrustedRootError};
 
 use crate::escape::display_bytes;

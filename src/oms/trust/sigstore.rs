@@ -116,6 +116,13 @@ fn safe(e: impl fmt::Display) -> String {
     display_bytes(e.to_string().as_bytes())
 }
 
+/// sigstore-verify's words for a DSSE signature that does not verify (`why`: the detail).
+pub(crate) fn dsse_signature_invalid(why: &str) -> TrustError {
+    TrustError::Sigstore(safe(sigstore_verify::Error::SignatureInvalid(format!(
+        "DSSE signature verification failed: {why}"
+    ))))
+}
+
 /// The one place a trusted root is read: checked as I-JSON (the Sigstore crates keep the last
 /// of a repeated member), then parsed into a verifier. The file's size is bounded where it is
 /// read.
@@ -295,12 +302,7 @@ impl Sigstore {
             &SignatureBytes::from_bytes(signature),
             scheme,
         )
-        .map_err(|e| {
-            // sigstore-verify's words for a DSSE signature that does not verify.
-            TrustError::Sigstore(safe(sigstore_verify::Error::SignatureInvalid(format!(
-                "DSSE signature verification failed: {e}"
-            ))))
-        })?;
+        .map_err(|e| dsse_signature_invalid(&e.to_string()))?;
         self.accepts(info.identity.as_ref().map(|san| san.as_str()), leaf)
             .map(|_| ())
     }

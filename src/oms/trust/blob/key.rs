@@ -41,6 +41,11 @@ impl ManagedKey {
         .expect("the built-in trusted root is valid")
     }
 
+    /// The trusted key.
+    pub(crate) fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
     /// Verify a managed-key `bundle` for `artifact`.
     pub(super) fn verify(
         &self,
