@@ -52,13 +52,14 @@ impl SmallFileError {
     }
 }
 
-/// Read `path` (a `what`, in messages) whole if it holds at most `limit` bytes. The bytes are
-/// zeroized when dropped: some of these files hold keys and tokens.
-pub fn read(
+/// Open `path` (a `what`, in messages) for reading if it is a regular file of at most `limit`
+/// bytes (its size from its metadata: a larger file is refused without reading); the file and
+/// its size. For a caller that reads it as a stream, within `limit` still.
+pub fn open(
     path: &Path,
     limit: u64,
     what: &'static str,
-) -> Result<Zeroizing<Vec<u8>>, SmallFileError> {
+) -> Result<(std::fs::File, u64), SmallFileError> {
     let io = |source| SmallFileError::Io {
         path: path.into(),
         what,
@@ -78,21 +79,40 @@ pub fn read(
         }
         Err(e) => return Err(io(std::io::Error::other(e.to_string()))),
     };
-    // A (sparse) file whose size is over the limit is refused without reading.
-    let too_large = || SmallFileError::TooLarge {
-        path: path.into(),
-        limit,
-        what,
-    };
     let size = file.metadata().map_err(io)?.len();
     if size > limit {
-        return Err(too_large());
+        return Err(SmallFileError::TooLarge {
+            path: path.into(),
+            limit,
+            what,
+        });
     }
+    Ok((file, size))
+}
+
+/// Read `path` (a `what`, in messages) whole if it holds at most `limit` bytes. The bytes are
+/// zeroized when dropped: some of these files hold keys and tokens.
+pub fn read(
+    path: &Path,
+    limit: u64,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, SmallFileError> {
+    let (file, size) = open(path, limit, what)?;
     // Sized from the file: no doubling (and no second copy) of a large bundle as it is read.
     let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| SmallFileError::Io {
+            path: path.into(),
+            what,
+            source,
+        })?;
     if bytes.len() as u64 > limit {
-        return Err(too_large());
+        return Err(SmallFileError::TooLarge {
+            path: path.into(),
+            limit,
+            what,
+        });
     }
     Ok(bytes)
 }

@@ -551,3 +551,27 @@ fn verify_blob_with_a_key_or_a_chain_refuses_a_100_mb_hostile_bundle_within_64_m
         );
     }
 }
+
+/// The same bound for a checkfile (`verify --checkfile`, the guard's too): it is read a line at
+/// a time, so a hostile one (60 MB on one line, under the 64 MiB size limit) is refused at that
+/// line within 64 MiB of peak RSS, never held whole.
+#[test]
+fn a_hostile_60_mb_checkfile_is_refused_within_64_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("m"), "w.bin", "weights\n");
+    std::fs::write(dir.path().join("SUMS"), "a".repeat(60_000_000)).unwrap();
+    let args = ["verify", "m", "--checkfile", "SUMS"];
+    let run = run_in(dir.path(), args);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr.contains("SUMS: line 1: line too long"),
+        "{run:#?}"
+    );
+    let (kib, code) = peak_rss(dir.path(), &args);
+    assert_eq!(code, 1);
+    assert!(
+        kib < 64 * 1024,
+        "refusing it peaked at {} MiB of RSS",
+        kib / 1024
+    );
+}

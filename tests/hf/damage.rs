@@ -175,4 +175,14 @@ fn leftovers_listing_and_names() {
     fs::write(&tree, &listing[..listing.len() / 2]).unwrap();
     let run = with_cache(d, &cache, &["hf", "check", "org/tiny"]);
     failed(&run, &format!("trees/{MAIN}.json: FAILED (tree-unreadable"));
+    // A listing over 48 MiB is refused unread (it would be read whole: the limit is what a
+    // hostile one can cost).
+    fs::write(&tree, vec![b' '; (48 << 20) + 1]).unwrap();
+    let run = with_cache(d, &cache, &["hf", "check", "org/tiny"]);
+    failed(&run, &format!("trees/{MAIN}.json: FAILED (tree-unreadable"));
+    assert!(
+        run.stdout.contains("larger than 50331648 bytes")
+            || run.stderr.contains("larger than 50331648 bytes"),
+        "{run:#?}"
+    );
 }

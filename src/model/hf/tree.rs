@@ -20,8 +20,10 @@ use crate::model::paths::check_rel_path;
 
 use super::{is_commit, BlobDigest};
 
-/// The largest tree file read: a listing of 100,000 files is about 20 MB.
-const MAX_TREE_BYTES: u64 = 256 << 20;
+/// The largest tree file read: a listing of 100,000 files is about 20 MB, so 48 MiB is some
+/// 240,000 files. It is read whole, so the limit is also what a hostile listing can cost before
+/// it is refused: with the process itself, within the 64 MiB of issue 12's bound.
+pub const MAX_TREE_BYTES: u64 = 48 << 20;
 
 /// One file of the listing.
 #[derive(Clone, Debug, PartialEq, Eq)]

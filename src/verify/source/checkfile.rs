@@ -152,24 +152,50 @@ pub enum CheckfileError {
     },
 }
 
-/// Read and parse a whole checkfile; any malformed line fails it (as `check --strict`).
+/// Read and parse a whole checkfile; any malformed line fails it (as `check --strict`). It is
+/// read a line at a time, each line within [`MAX_LINE`]: what it costs is its entries, and a
+/// hostile one (a single line of 64 MiB, say) is refused at its first bad line, not held.
 fn read_entries(path: &Path, untagged: Algorithm) -> Result<Vec<CheckEntry>, CheckfileError> {
+    use std::io::Read;
     // Unreadable, not a file or over the limit: a local problem (exit 2).
-    let bytes =
-        small_file::read(path, MAX_CHECKFILE_BYTES, "checkfile").map_err(CheckfileError::Read)?;
-    parse_entries(path, &bytes, untagged)
+    let (file, _) =
+        small_file::open(path, MAX_CHECKFILE_BYTES, "checkfile").map_err(CheckfileError::Read)?;
+    parse_entries(
+        path,
+        std::io::BufReader::new(file.take(MAX_CHECKFILE_BYTES)),
+        untagged,
+    )
 }
 
-/// Parse a whole checkfile's `bytes` (read from `path`, which messages name).
+/// Parse a checkfile's lines from `lines` (read from `path`, which messages name).
 fn parse_entries(
     path: &Path,
-    bytes: &[u8],
+    mut lines: impl std::io::BufRead,
     untagged: Algorithm,
 ) -> Result<Vec<CheckEntry>, CheckfileError> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    use std::io::{BufRead as _, Read as _};
+    let read_error = |source| {
+        CheckfileError::Read(SmallFileError::Io {
+            path: path.into(),
+            what: "checkfile",
+            source,
+        })
+    };
     let mut entries = Vec::new();
-    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
-        match parse_line(raw, i + 1, untagged) {
+    let mut raw = Vec::new();
+    let mut line = 0;
+    loop {
+        raw.clear();
+        let n = (&mut lines)
+            .take(MAX_LINE as u64 + 2)
+            .read_until(b'\n', &mut raw)
+            .map_err(read_error)?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let body = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        match parse_line(body, line, untagged) {
             Line::Entry(e) => entries.push(e),
             Line::Skip => {}
             Line::Malformed { line, reason } => {
