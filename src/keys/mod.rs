@@ -39,6 +39,17 @@ impl KeyType {
             KeyType::EcdsaP521 => "ecdsa-p521",
         }
     }
+
+    /// The scheme a key of this type signs with (Ed25519ph and model_signing 0.2.0's PAE are
+    /// the exceptions, named where they are met).
+    pub fn usual_scheme(self) -> Scheme {
+        match self {
+            KeyType::Ed25519 => Scheme::Ed25519,
+            KeyType::EcdsaP256 => Scheme::EcdsaP256Sha256,
+            KeyType::EcdsaP384 => Scheme::EcdsaP384Sha384,
+            KeyType::EcdsaP521 => Scheme::EcdsaP521Sha512,
+        }
+    }
 }
 
 impl fmt::Display for KeyType {

@@ -148,14 +148,7 @@ impl fmt::Display for Signer {
                 // The key type, in keygen's and sign's words; the scheme only when it is not
                 // the type's usual one (Ed25519ph, model_signing 0.2.0's PAE).
                 write!(f, "{key_type} key {}", crate::shorten::short_hex(hint))?;
-                let usual = matches!(
-                    (key_type, scheme),
-                    (KeyType::Ed25519, Scheme::Ed25519)
-                        | (KeyType::EcdsaP256, Scheme::EcdsaP256Sha256)
-                        | (KeyType::EcdsaP384, Scheme::EcdsaP384Sha384)
-                        | (KeyType::EcdsaP521, Scheme::EcdsaP521Sha512)
-                );
-                if !usual {
+                if key_type.usual_scheme() != *scheme {
                     write!(f, " ({} signature)", scheme.name())?;
                 }
                 Ok(())

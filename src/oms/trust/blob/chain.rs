@@ -90,27 +90,10 @@ fn message(
 }
 
 /// ECDSA over a digest computed elsewhere (the artifact was hashed once, streaming).
+/// Certificate leaves are ECDSA (`check_leaf` refuses others).
 fn verify_prehash(key: &PublicKey, digest: &[u8], signature: &[u8]) -> Option<Scheme> {
-    use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    match key {
-        PublicKey::P256(k) => {
-            let sig = p256::ecdsa::Signature::from_der(signature).ok()?;
-            k.verify_prehash(digest, &sig).ok()?;
-            Some(Scheme::EcdsaP256Sha256)
-        }
-        PublicKey::P384(k) => {
-            let sig = p384::ecdsa::Signature::from_der(signature).ok()?;
-            k.verify_prehash(digest, &sig).ok()?;
-            Some(Scheme::EcdsaP384Sha384)
-        }
-        PublicKey::P521(k, _) => {
-            let sig = p521::ecdsa::Signature::from_der(signature).ok()?;
-            k.verify_prehash(digest, &sig).ok()?;
-            Some(Scheme::EcdsaP521Sha512)
-        }
-        // Certificate leaves are ECDSA (`check_leaf` refuses others).
-        PublicKey::Ed25519(_) => None,
-    }
+    key.verify_ecdsa_prehash(digest, signature)
+        .then(|| key.key_type().usual_scheme())
 }
 
 /// The in-toto statement of a DSSE envelope.

@@ -7,7 +7,7 @@
 use sigstore_types::{Artifact, Bundle, DerPublicKey};
 use sigstore_verify::{PublicKeyVerificationPolicy, Verifier};
 
-use crate::keys::{KeyType, PublicKey, Scheme};
+use crate::keys::PublicKey;
 
 use super::super::sigstore::PRODUCTION_TRUSTED_ROOT;
 use super::super::{Signer, TrustError, TrustedRootError};
@@ -68,12 +68,7 @@ impl ManagedKey {
         Ok(Signer::Key {
             key_type,
             hint: self.key.hint(),
-            scheme: match key_type {
-                KeyType::Ed25519 => Scheme::Ed25519,
-                KeyType::EcdsaP256 => Scheme::EcdsaP256Sha256,
-                KeyType::EcdsaP384 => Scheme::EcdsaP384Sha384,
-                KeyType::EcdsaP521 => Scheme::EcdsaP521Sha512,
-            },
+            scheme: key_type.usual_scheme(),
         })
     }
 }
