@@ -202,15 +202,22 @@ fn a_large_certificate_bundle_is_judged_by_its_chain_and_leaf() {
     );
 }
 
-/// Peak RSS (KiB) of `modelseal ARGS` in `dir`, and its exit code, as `/usr/bin/time` reports
-/// them (its rusage of the child it forked: a child spawned from this large test process
-/// directly would carry the test's own high-water mark across its exec).
-fn peak_rss(dir: &Path, args: &[&str]) -> (u64, i32) {
-    peak_rss_env(dir, args, &[])
+/// `modelseal ARGS` in `dir`, with `env`, is refused (exit 1) within 64 MiB of peak RSS.
+#[track_caller]
+fn refused_within_64_mib(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let (kib, code) = peak_rss(dir, args, env);
+    assert_eq!(code, 1, "{args:?}");
+    assert!(
+        kib < 64 * 1024,
+        "{args:?}: refusing it peaked at {} MiB of RSS",
+        kib / 1024
+    );
 }
 
-/// As [`peak_rss`], with `env` set.
-fn peak_rss_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (u64, i32) {
+/// Peak RSS (KiB) of `modelseal ARGS` in `dir`, with `env`, and its exit code, as
+/// `/usr/bin/time` reports them (its rusage of the child it forked: a child spawned from this
+/// large test process directly would carry the test's own high-water mark across its exec).
+fn peak_rss(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (u64, i32) {
     let report = dir.join("time.txt");
     let status = Command::new("/usr/bin/time")
         .arg("-f")
@@ -282,13 +289,7 @@ fn refusing_a_100_mb_hostile_bundle_stays_within_64_mib() {
     std::fs::write(dir.path().join("repeated.sig"), &repeated).unwrap();
     drop((hostile, repeated, resources));
     for name in ["hostile.sig", "repeated.sig"] {
-        let (kib, code) = peak_rss(dir.path(), &verify_args("m", name, &public));
-        assert_eq!(code, 1, "{name}");
-        assert!(
-            kib < 64 * 1024,
-            "{name}: refusing it peaked at {} MiB of RSS",
-            kib / 1024
-        );
+        refused_within_64_mib(dir.path(), &verify_args("m", name, &public), &[]);
     }
 }
 
@@ -368,13 +369,7 @@ fn a_large_keyless_bundle_with_a_bad_signature_is_refused_as_the_full_path_refus
     k.hostile("hostile.sig", 75_000_000);
     let args = k.verify_args(&k.path().join("hostile.sig"));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (kib, code) = peak_rss(k.path(), &refs);
-    assert_eq!(code, 1);
-    assert!(
-        kib < 64 * 1024,
-        "refusing it peaked at {} MiB of RSS",
-        kib / 1024
-    );
+    refused_within_64_mib(k.path(), &refs, &[]);
 }
 
 #[test]
@@ -423,14 +418,7 @@ fn verify_blob_refuses_a_100_mb_hostile_bundle_within_64_mib() {
         let run = run_in(k.path(), &args);
         assert_eq!(run.code, 1, "{run:#?}");
         assert!(run.stderr.contains(needle), "{run:#?}");
-        let (kib, code) = peak_rss(k.path(), &args);
-        assert_eq!(code, 1);
-        assert!(
-            kib < 64 * 1024,
-            "{}: refusing it peaked at {} MiB of RSS",
-            bundle.display(),
-            kib / 1024
-        );
+        refused_within_64_mib(k.path(), &args, &[]);
     }
 }
 
@@ -479,13 +467,7 @@ fn vault_publish_refuses_a_100_mb_hostile_signature_before_any_vault_call() {
         ),
         "{run:#?}"
     );
-    let (kib, code) = peak_rss_env(k.path(), &args, &env);
-    assert_eq!(code, 1);
-    assert!(
-        kib < 64 * 1024,
-        "refusing it peaked at {} MiB of RSS",
-        kib / 1024
-    );
+    refused_within_64_mib(k.path(), &args, &env);
 }
 
 /// `verify-blob` with a managed key or certificate chains: a ~100 MB DSSE bundle whose payload
@@ -542,13 +524,7 @@ fn verify_blob_with_a_key_or_a_chain_refuses_a_100_mb_hostile_bundle_within_64_m
         let run = run_in(root, &args);
         assert_eq!(run.code, 1, "{run:#?}");
         assert!(run.stderr.contains(needle), "{name}: {run:#?}");
-        let (kib, code) = peak_rss(root, &args);
-        assert_eq!(code, 1);
-        assert!(
-            kib < 64 * 1024,
-            "{name}: refusing it peaked at {} MiB of RSS",
-            kib / 1024
-        );
+        refused_within_64_mib(root, &args, &[]);
     }
 }
 
@@ -567,11 +543,5 @@ fn a_hostile_60_mb_checkfile_is_refused_within_64_mib() {
         run.stderr.contains("SUMS: line 1: line too long"),
         "{run:#?}"
     );
-    let (kib, code) = peak_rss(dir.path(), &args);
-    assert_eq!(code, 1);
-    assert!(
-        kib < 64 * 1024,
-        "refusing it peaked at {} MiB of RSS",
-        kib / 1024
-    );
+    refused_within_64_mib(dir.path(), &args, &[]);
 }
