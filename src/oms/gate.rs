@@ -53,9 +53,10 @@ use struson::reader::{
 use struson::writer::{JsonStreamWriter, JsonWriter};
 
 use crate::json::{place, syntax_words, JsonError, Step, MAX_DEPTH};
+use crate::keys::PublicKey;
 use crate::oms::bundle::{BundleError, CheckedBundle};
 use crate::oms::constants::{GATE_BUNDLE_BYTES, GATE_MATERIAL_BYTES, MAX_BUNDLE_BYTES};
-use crate::oms::dsse::PaeStream;
+use crate::oms::dsse::{PaeDigests, PaeStream};
 use crate::oms::trust::blob::{BlobError, BlobTrust};
 use crate::oms::trust::{
     dsse_signature_invalid, leaf_public_key, AuthError, ChainError, Trust, TrustError,
@@ -70,17 +71,8 @@ pub fn screen(path: &Path, trust: &Trust) -> Result<(), AuthError> {
         return Ok(());
     };
     let keys = trust.signing_keys(&bundle);
-    let mut pae = PaeStream::new(
-        &bundle.payload_type,
-        facts.len,
-        (facts.single, facts.double),
-        &keys,
-        &bundle.signature,
-    );
-    walk(path, &mut |text: &mut dyn Read| {
-        decode_base64(text, &mut |bytes| pae.update(bytes)).map(|_| ())
-    })?;
-    Ok(trust.judge_digests(&bundle, &pae.finish())?)
+    let digests = second_pass(path, &bundle.payload_type, &facts, &keys, &bundle.signature)?;
+    Ok(trust.judge_digests(&bundle, &digests)?)
 }
 
 /// Screen a Sigstore bundle file (any version, as `verify-blob` reads it) over
@@ -91,11 +83,7 @@ pub fn screen(path: &Path, trust: &Trust) -> Result<(), AuthError> {
 /// ([`Sigstore::judge_dsse_digests`]). `Err` with the error `verify-blob` gives; `Ok` to go on
 /// to the full path (which reads it whole and checks everything).
 pub fn screen_sigstore(path: &Path, trust: &BlobTrust) -> Result<(), BlobError> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => m.len(),
-        _ => return Ok(()),
-    };
-    if size <= GATE_BUNDLE_BYTES || size > MAX_BUNDLE_BYTES {
+    if !screened(path) {
         return Ok(());
     }
     let (kept, facts) = match first_pass(path) {
@@ -135,21 +123,17 @@ pub fn screen_sigstore(path: &Path, trust: &BlobTrust) -> Result<(), BlobError> 
         },
         _ => return Ok(()),
     };
-    let mut pae = PaeStream::new(
+    let digests = match second_pass(
+        path,
         &dsse.payload_type,
-        facts.len,
-        (facts.single, facts.double),
+        &facts,
         std::slice::from_ref(&key),
         &dsse.signature,
-    );
-    match walk(path, &mut |text: &mut dyn Read| {
-        decode_base64(text, &mut |bytes| pae.update(bytes)).map(|_| ())
-    }) {
-        Ok(_) => {}
+    ) {
+        Ok(digests) => digests,
         Err(BundleError::Read(_)) => return Ok(()),
         Err(e) => return Err(BlobError::Bundle(e.to_string())),
-    }
-    let digests = pae.finish();
+    };
     match (trust, &dsse.leaf) {
         (BlobTrust::Sigstore(policy), Some(leaf)) => {
             Ok(policy.judge_dsse_digests(leaf, &dsse.signature, &digests)?)
@@ -260,12 +244,7 @@ pub fn screen_shape(path: &Path) -> Result<(), BundleError> {
 /// `None` for a file the gate leaves to the full path (small, over the size limit, not a
 /// regular file).
 fn shape(path: &Path) -> Result<Option<(CheckedBundle, Payload)>, BundleError> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => m.len(),
-        // Not a regular file, or not there: reading it says why.
-        _ => return Ok(None),
-    };
-    if size <= GATE_BUNDLE_BYTES || size > MAX_BUNDLE_BYTES {
+    if !screened(path) {
         return Ok(None);
     }
     let (kept, facts) = first_pass(path)?;
@@ -285,6 +264,36 @@ fn shape(path: &Path) -> Result<Option<(CheckedBundle, Payload)>, BundleError> {
         Err(e) => Err(e),
         Ok(b) => Ok(Some((b, facts))),
     }
+}
+
+/// Whether the gate screens the file at `path`: a regular file over [`GATE_BUNDLE_BYTES`] and
+/// within [`MAX_BUNDLE_BYTES`] (a smaller one is bounded on the full path; a larger one, or
+/// one that is not a regular file or not there, is refused there by reading it).
+fn screened(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file() && m.len() > GATE_BUNDLE_BYTES && m.len() <= MAX_BUNDLE_BYTES)
+}
+
+/// The second pass: the PAE's digests as the payload streams by again (its length, known from
+/// the first pass, comes first in the PAE), for checking `signature` with `keys`.
+fn second_pass(
+    path: &Path,
+    payload_type: &str,
+    facts: &Payload,
+    keys: &[PublicKey],
+    signature: &[u8],
+) -> Result<PaeDigests, BundleError> {
+    let mut pae = PaeStream::new(
+        payload_type,
+        facts.len,
+        (facts.single, facts.double),
+        keys,
+        signature,
+    );
+    walk(path, &mut |text: &mut dyn Read| {
+        decode_base64(text, &mut |bytes| pae.update(bytes)).map(|_| ())
+    })?;
+    Ok(pae.finish())
 }
 
 /// What the first pass learned of the payload.
