@@ -267,34 +267,28 @@ fn hash_windows(
     opts: &HashOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileDigests, FileError> {
-    let mut hashers = Windowed::new(opts);
-    if hashers.on_every_core() {
+    if opts.parallel() && !opts.algos.sha256 {
         return hash_blake3_tree(open, opts, progress);
     }
+    let mut hashers = Windowed::new(opts);
     let size = open.identity.size;
-    let cell = std::cell::RefCell::new(&mut hashers);
     map_windows(
         open,
         0..size,
         opts.chunk_size,
-        true,
-        &mut |bytes| cell.borrow_mut().update(bytes),
-        &mut |n| cell.borrow_mut().zeros(n),
+        &mut |bytes| hashers.update(bytes),
         progress,
     )?;
     Ok(hashers.finish(size))
 }
 
-/// Map the bytes of `range` of `open` a window at a time and hand each to `update`, a hole as
-/// a count of zeros to `zeros`. `populate` faults a window's pages in at once (it is read by
-/// this thread alone).
+/// Map the bytes of `range` of `open` a window at a time, on this thread, and hand each to
+/// `update`; a hole is handed over as zeros from memory, never mapped.
 fn map_windows(
     open: &OpenFile,
     range: std::ops::Range<u64>,
     window: usize,
-    populate: bool,
     update: &mut dyn FnMut(&[u8]),
-    zeros: &mut dyn FnMut(u64),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), FileError> {
     let page = page_size() as u64;
@@ -315,13 +309,18 @@ fn map_windows(
             hole / page * page
         };
         if hole > 0 {
-            zeros(hole);
+            let mut left = hole;
+            while left > 0 {
+                let k = left.min(ZEROS.len() as u64) as usize;
+                update(&ZEROS[..k]);
+                left -= k as u64;
+            }
             offset += hole;
             progress(hole);
             continue;
         }
         ahead.before(offset, len);
-        let w = Window::map(fd, offset, len as usize, populate).map_err(|e| FileError::Read {
+        let w = Window::map(fd, offset, len as usize).map_err(|e| FileError::Read {
             path: open.path.clone(),
             source: e,
         })?;
@@ -401,27 +400,19 @@ fn hash_range(
     window: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), FileError> {
-    let cell = std::cell::RefCell::new(h);
     map_windows(
         open,
         range,
         window,
-        true,
         &mut |bytes| {
-            cell.borrow_mut().update(bytes);
-        },
-        &mut |mut n| {
-            while n > 0 {
-                let k = n.min(ZEROS.len() as u64) as usize;
-                cell.borrow_mut().update(&ZEROS[..k]);
-                n -= k as u64;
-            }
+            h.update(bytes);
         },
         progress,
     )
 }
 
-/// The hashers of [`hash_windows`]: both digests side by side, or BLAKE3 on every core.
+/// The hashers of [`hash_windows`] on one thread: both digests side by side (each on its own
+/// core when the pool has two), or either alone.
 struct Windowed {
     sha: Option<sha2::Sha256>,
     b3: Option<blake3::Hasher>,
@@ -447,27 +438,10 @@ impl Windowed {
                 b.update(data);
             }
             (Some(s), None) => s.update(data),
-            (None, Some(b)) if self.parallel => {
-                b.update_rayon(data);
-            }
             (None, Some(b)) => {
                 b.update(data);
             }
             (None, None) => {}
-        }
-    }
-
-    /// Whether a window is read by every core at once (BLAKE3 alone, in parallel).
-    fn on_every_core(&self) -> bool {
-        self.parallel && self.sha.is_none()
-    }
-
-    /// Hash `n` zero bytes.
-    fn zeros(&mut self, mut n: u64) {
-        while n > 0 {
-            let k = n.min(ZEROS.len() as u64) as usize;
-            self.update(&ZEROS[..k]);
-            n -= k as u64;
         }
     }
 

@@ -115,16 +115,10 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    /// Map `len` bytes of `fd` at `offset`. `populate` faults every page in at once, on this
-    /// thread (`MAP_POPULATE`): right when one thread hashes the window; when every core does,
-    /// leaving the pages to fault in where they are read spreads that work over the cores (as
-    /// b3sum's whole-file mapping does).
-    pub(crate) fn map(
-        fd: libc::c_int,
-        offset: u64,
-        len: usize,
-        populate: bool,
-    ) -> std::io::Result<Window> {
+    /// Map `len` bytes of `fd` at `offset`, every page faulted in at once (`MAP_POPULATE`), on
+    /// this thread: a window is read by the one thread that maps it (BLAKE3 on every core gives
+    /// each thread a subtree and windows of its own).
+    pub(crate) fn map(fd: libc::c_int, offset: u64, len: usize) -> std::io::Result<Window> {
         let slot = loop {
             if let Some(s) = SLOTS_TABLE.iter().find(|s| {
                 s.busy
@@ -142,7 +136,7 @@ impl Window {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE | if populate { libc::MAP_POPULATE } else { 0 },
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
                 fd,
                 offset as libc::off_t,
             )
